@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config'
+
+// Two projects: fast unit tests (fakes allowed, no services) and the integration suite, which
+// runs against real components: a real OpenClaw gateway behind the Cloudflare Access emulator,
+// and a real Secret Service keychain (see scripts/with-keyring.sh).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 15_000
+        }
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          // One real gateway is shared; files run one after another so they never race on it.
+          fileParallelism: false
+        }
+      }
+    ]
+  }
+})
