@@ -1,0 +1,188 @@
+/**
+ * From what the user configured (a saved profile with keychain secrets, or an ad-hoc URL with
+ * secrets from the environment) to a ConnectTarget the connector can dial.
+ *
+ * Input hygiene lives here so the CLI and the desktop app behave the same: tokens are trimmed
+ * (pasted tokens often carry a newline), service tokens are checked for a missing `.access`
+ * suffix or swapped halves, and a missing credential for the chosen Access mode is a clear
+ * error before anything is dialled.
+ */
+import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
+import { parseGatewayUrl, type GatewayUrl } from '../../shared/gateway-url'
+import { DEFAULT_CONNECT_TIMEOUT_MS, type GatewayProfile } from '../../shared/profile'
+import { validateServiceTokenInput, type AccessCredentials } from '../cf-access/access-credentials'
+import { normaliseAppToken } from '../cf-access/app-token'
+import { secretKeys, urlTargetId, type SecretStore } from '../secrets/secret-store'
+import type { ConnectTarget } from './gateway-connector'
+
+/** Secrets supplied directly (CLI environment variables); each overrides the stored one. */
+export interface SuppliedSecrets {
+  gatewayToken?: string
+  cfClientId?: string
+  cfClientSecret?: string
+  cfAppToken?: string
+}
+
+export interface ResolvedTarget {
+  target: ConnectTarget
+  sessionKey: string
+  /** Non-fatal notes about the input (trimmed whitespace, suffix missing...). */
+  warnings: string[]
+}
+
+function clean(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined
+  const v = value.trim()
+  return v === '' ? undefined : v
+}
+
+function invalidInput(title: string, message: string): AppError {
+  return appError('INVALID_INPUT', title, message)
+}
+
+function serviceToken(clientId: string, clientSecret: string, warnings: string[]): Result<AccessCredentials> {
+  const checked = validateServiceTokenInput(clientId, clientSecret)
+  if (!checked.ok) return fail(checked.error)
+  for (const w of checked.warnings) warnings.push(w.message)
+  return ok({ kind: 'service-token', clientId: checked.clientId, clientSecret: checked.clientSecret })
+}
+
+/** An ad-hoc target: a URL plus secrets from the environment. */
+export function targetFromUrl(
+  rawUrl: string,
+  supplied: SuppliedSecrets,
+  opts: { sessionKey?: string; caFile?: string; connectTimeoutMs?: number } = {}
+): Result<ResolvedTarget> {
+  const parsed = parseGatewayUrl(rawUrl)
+  if (!parsed.ok) return parsed
+  const url = parsed.value
+  const warnings = [...url.notes]
+  const clientId = clean(supplied.cfClientId)
+  const clientSecret = clean(supplied.cfClientSecret)
+  const appToken = clean(supplied.cfAppToken)
+  let access: AccessCredentials = { kind: 'none' }
+  if ((clientId || clientSecret) && appToken) {
+    return fail(
+      invalidInput(
+        'Two kinds of Access credentials',
+        'Both a service token (AETHER_CF_CLIENT_ID/SECRET) and an app token (AETHER_CF_APP_TOKEN) are set. Set only one.'
+      )
+    )
+  }
+  if (clientId || clientSecret) {
+    if (!clientId || !clientSecret) {
+      return fail(
+        invalidInput(
+          'Half a service token',
+          `A service token needs both halves: ${clientId ? 'AETHER_CF_CLIENT_SECRET' : 'AETHER_CF_CLIENT_ID'} is not set.`
+        )
+      )
+    }
+    const st = serviceToken(clientId, clientSecret, warnings)
+    if (!st.ok) return st
+    access = st.value
+  } else if (appToken) {
+    access = { kind: 'app-token', token: normaliseAppToken(appToken) }
+  }
+  const gatewayToken = clean(supplied.gatewayToken)
+  if (supplied.gatewayToken && supplied.gatewayToken !== supplied.gatewayToken.trim()) {
+    warnings.push('Whitespace around the gateway token was removed.')
+  }
+  return ok({
+    target: buildTarget(urlTargetId(url.href), url, gatewayToken, access, opts.caFile, opts.connectTimeoutMs),
+    sessionKey: clean(opts.sessionKey) ?? 'agent:main:main',
+    warnings
+  })
+}
+
+/** A saved profile with its keychain secrets (env-supplied ones take precedence). */
+export async function targetFromProfile(
+  profile: GatewayProfile,
+  secrets: SecretStore,
+  supplied: SuppliedSecrets = {},
+  opts: { sessionKey?: string; caFile?: string; connectTimeoutMs?: number } = {}
+): Promise<Result<ResolvedTarget>> {
+  const parsed = parseGatewayUrl(profile.url)
+  if (!parsed.ok) return parsed
+  const url = parsed.value
+  const warnings = [...url.notes]
+  let stored: { gatewayToken?: string; clientSecret?: string; appToken?: string; binding?: string }
+  try {
+    stored = {
+      ...optional('gatewayToken', await secrets.get(secretKeys.gatewayToken(profile.id))),
+      ...optional('clientSecret', await secrets.get(secretKeys.cfClientSecret(profile.id))),
+      ...optional('appToken', await secrets.get(secretKeys.cfAppToken(profile.id))),
+      ...optional('binding', await secrets.get(secretKeys.cfBinding(profile.id)))
+    }
+  } catch (e) {
+    const err = (e as { appError?: AppError }).appError
+    return fail(err ?? appError('KEYCHAIN_UNAVAILABLE', 'The keychain is not available', 'The profile\u2019s secrets could not be read.'))
+  }
+  const gatewayToken = clean(supplied.gatewayToken) ?? clean(stored.gatewayToken)
+  let access: AccessCredentials = { kind: 'none' }
+  switch (profile.access.mode) {
+    case 'service-token': {
+      const clientId = clean(supplied.cfClientId) ?? clean(profile.access.clientId)
+      const clientSecret = clean(supplied.cfClientSecret) ?? clean(stored.clientSecret)
+      if (!clientId || !clientSecret) {
+        return fail(
+          appError(
+            'ACCESS_LOGIN_REQUIRED',
+            'The service token is incomplete',
+            `Profile "${profile.name}" uses a Cloudflare Access service token, but its ${clientId ? 'Client Secret' : 'Client ID'} is not set.`,
+            { nextSteps: [{ action: 'add-service-token', label: 'Enter the service token\u2019s Client ID and Client Secret.' }] }
+          )
+        )
+      }
+      const st = serviceToken(clientId, clientSecret, warnings)
+      if (!st.ok) return st
+      access = st.value
+      break
+    }
+    case 'email-otp': {
+      const token = clean(supplied.cfAppToken) ?? clean(stored.appToken)
+      if (!token) {
+        return fail(
+          appError(
+            'ACCESS_LOGIN_REQUIRED',
+            'Sign in to Cloudflare Access',
+            `Profile "${profile.name}" signs in to Cloudflare Access with email, and there is no current sign-in.`,
+            { nextSteps: [{ action: 'sign-in-email', label: 'Sign in with Cloudflare Access (email code).' }] }
+          )
+        )
+      }
+      access = { kind: 'app-token', token: normaliseAppToken(token), ...(stored.binding ? { binding: stored.binding } : {}) }
+      break
+    }
+    case 'none':
+      break
+  }
+  const caFile = clean(opts.caFile) ?? clean(profile.options.caFile)
+  return ok({
+    target: buildTarget(profile.id, url, gatewayToken, access, caFile, opts.connectTimeoutMs ?? profile.options.connectTimeoutMs),
+    sessionKey: clean(opts.sessionKey) ?? profile.sessionKey,
+    warnings
+  })
+}
+
+function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
+  return value ? ({ [key]: value } as Record<K, string>) : {}
+}
+
+function buildTarget(
+  targetId: string,
+  url: GatewayUrl,
+  gatewayToken: string | undefined,
+  access: AccessCredentials,
+  caFile: string | undefined,
+  connectTimeoutMs: number | undefined
+): ConnectTarget {
+  return {
+    targetId,
+    url,
+    ...(gatewayToken ? { gatewayToken } : {}),
+    access,
+    ...(caFile ? { caFile } : {}),
+    connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  }
+}

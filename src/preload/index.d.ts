@@ -1,0 +1,8 @@
+import type { AetherApi } from './api'
+
+declare global {
+  interface Window {
+    api: AetherApi
+  }
+}
+export {}
