@@ -1,0 +1,206 @@
+/**
+ * Command-line parsing for `npm run cli -- <command> ...`.
+ *
+ * Secrets never come from argv (they would land in shell history and `ps`): only from the
+ * AETHER_* environment variables or the keychain. An option that looks like one
+ * (`--token`, `--secret`...) is refused with a pointer to the variable to use instead.
+ */
+import { parseArgs } from 'node:util'
+import { appError, fail, ok, type Result } from '../shared/errors'
+
+export interface ConnectArgs {
+  command: 'connect'
+  url?: string
+  profile?: string
+  session?: string
+  message?: string
+  json: boolean
+  timeoutSec?: number
+  replyTimeoutSec: number
+  caFile?: string
+  waitPairing: boolean
+  pairingTimeoutSec?: number
+}
+
+export interface ProfileArgs {
+  command: 'profile'
+  action: 'list' | 'add' | 'remove' | 'show'
+  name?: string
+  url?: string
+  session?: string
+  access?: string
+  clientId?: string
+  caFile?: string
+  timeoutSec?: number
+  json: boolean
+}
+
+export type CliArgs = ConnectArgs | ProfileArgs | { command: 'help'; topic?: string } | { command: 'version' }
+
+const SECRET_FLAGS: Record<string, string> = {
+  token: 'AETHER_GATEWAY_TOKEN',
+  'gateway-token': 'AETHER_GATEWAY_TOKEN',
+  secret: 'AETHER_CF_CLIENT_SECRET',
+  'client-secret': 'AETHER_CF_CLIENT_SECRET',
+  'app-token': 'AETHER_CF_APP_TOKEN',
+  password: 'AETHER_GATEWAY_TOKEN'
+}
+
+function bad(message: string) {
+  return fail<CliArgs>(
+    appError('INVALID_INPUT', 'Invalid command line', message, {
+      nextSteps: [{ action: 'check-url', label: 'Run `npm run cli -- help` for the usage.' }]
+    })
+  )
+}
+
+function seconds(name: string, value: string | undefined, min: number, max: number): Result<number | undefined> {
+  if (value === undefined) return ok(undefined)
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min || n > max) {
+    return fail(appError('INVALID_INPUT', 'Invalid command line', `--${name} takes a number of seconds from ${min} to ${max}; got "${value}".`))
+  }
+  return ok(n)
+}
+
+export function parseCliArgs(argv: string[]): Result<CliArgs> {
+  const [command, ...rest] = argv
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    return ok({ command: 'help', ...(rest[0] ? { topic: rest[0] } : {}) })
+  }
+  if (command === '--version' || command === 'version') return ok({ command: 'version' })
+
+  for (const arg of rest) {
+    const flag = /^--([a-z-]+)/.exec(arg)?.[1]
+    if (flag && SECRET_FLAGS[flag]) {
+      return bad(`Secrets are not taken from the command line (it ends up in shell history). Set ${SECRET_FLAGS[flag]} in the environment instead.`)
+    }
+  }
+
+  if (command === 'connect') {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: rest,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          url: { type: 'string' },
+          profile: { type: 'string' },
+          session: { type: 'string' },
+          message: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          timeout: { type: 'string' },
+          'reply-timeout': { type: 'string' },
+          'ca-file': { type: 'string' },
+          'wait-pairing': { type: 'boolean', default: false },
+          'pairing-timeout': { type: 'string' }
+        }
+      })
+    } catch (e) {
+      return bad((e as Error).message)
+    }
+    const v = parsed.values
+    if (!v.url && !v.profile) return bad('connect needs --url <ws(s)://...> or --profile <name>.')
+    if (v.url && v.profile) return bad('Give either --url or --profile, not both.')
+    if (v.message !== undefined && v.message.trim() === '') return bad('--message is empty.')
+    const timeout = seconds('timeout', v.timeout, 1, 600)
+    if (!timeout.ok) return timeout
+    const reply = seconds('reply-timeout', v['reply-timeout'], 1, 3600)
+    if (!reply.ok) return reply
+    const pairing = seconds('pairing-timeout', v['pairing-timeout'], 1, 86_400)
+    if (!pairing.ok) return pairing
+    return ok({
+      command: 'connect',
+      ...(v.url !== undefined ? { url: v.url } : {}),
+      ...(v.profile !== undefined ? { profile: v.profile } : {}),
+      ...(v.session !== undefined ? { session: v.session } : {}),
+      ...(v.message !== undefined ? { message: v.message } : {}),
+      json: v.json === true,
+      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
+      replyTimeoutSec: reply.value ?? 300,
+      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {}),
+      waitPairing: v['wait-pairing'] === true,
+      ...(pairing.value !== undefined ? { pairingTimeoutSec: pairing.value } : {})
+    })
+  }
+
+  if (command === 'profile' || command === 'profiles') {
+    const [action = 'list', ...more] = rest
+    if (!['list', 'add', 'remove', 'show'].includes(action)) {
+      return bad(`Unknown profile action "${action}". Use list, add, show or remove.`)
+    }
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: more,
+        strict: true,
+        allowPositionals: true,
+        options: {
+          name: { type: 'string' },
+          url: { type: 'string' },
+          session: { type: 'string' },
+          access: { type: 'string' },
+          'client-id': { type: 'string' },
+          'ca-file': { type: 'string' },
+          timeout: { type: 'string' },
+          json: { type: 'boolean', default: false }
+        }
+      })
+    } catch (e) {
+      return bad((e as Error).message)
+    }
+    const v = parsed.values
+    const name = v.name ?? parsed.positionals[0]
+    if (action !== 'list' && !name) return bad(`profile ${action} needs a profile name (--name NAME).`)
+    if (action === 'add' && !v.url) return bad('profile add needs --url <ws(s)://...>.')
+    const timeout = seconds('timeout', v.timeout, 1, 120)
+    if (!timeout.ok) return timeout
+    return ok({
+      command: 'profile',
+      action: action as ProfileArgs['action'],
+      ...(name !== undefined ? { name } : {}),
+      ...(v.url !== undefined ? { url: v.url } : {}),
+      ...(v.session !== undefined ? { session: v.session } : {}),
+      ...(v.access !== undefined ? { access: v.access } : {}),
+      ...(v['client-id'] !== undefined ? { clientId: v['client-id'] } : {}),
+      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {}),
+      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
+      json: v.json === true
+    })
+  }
+
+  return bad(`Unknown command "${command}". Commands: connect, profile, help.`)
+}
+
+export const USAGE = `Aether Remote command line
+
+Usage:
+  npm run cli -- connect --url <ws(s)://host[:port][/path]> [options]
+  npm run cli -- connect --profile <name> [options]
+  npm run cli -- profile list [--json]
+  npm run cli -- profile add --name <name> --url <url> [--session KEY] [--access none|service-token|email-otp]
+                             [--client-id ID] [--ca-file PATH] [--timeout S]
+  npm run cli -- profile show <name> [--json]
+  npm run cli -- profile remove <name>
+
+connect options:
+  --session KEY        session key to chat on (default: the profile's, or agent:main:main)
+  --message TEXT       send TEXT and stream the reply to stdout; without it, print the hello summary
+  --json               one JSON object per line: hello, delta, final, error (with code and details)
+  --timeout S          time limit for the WebSocket upgrade and handshake (default 15)
+  --reply-timeout S    time limit for the reply (default 300)
+  --ca-file PATH       extra CA certificate (PEM) to trust, on top of the system store
+  --wait-pairing       when the gateway asks to approve this device, keep retrying until approved
+  --pairing-timeout S  give up waiting for approval after S seconds (default: wait until Ctrl-C)
+
+Secrets come from the environment (never from the command line) or, with --profile, the keychain:
+  AETHER_GATEWAY_TOKEN     gateway token
+  AETHER_CF_CLIENT_ID      Cloudflare Access service token Client ID
+  AETHER_CF_CLIENT_SECRET  Cloudflare Access service token Client Secret
+  AETHER_CF_APP_TOKEN      Cloudflare Access app token (CF_Authorization)
+"profile add" stores the secrets it finds in these variables in the keychain.
+
+Exit codes: 0 ok, 1 other error, 2 bad input, 3 Cloudflare Access needs or refused credentials,
+4 gateway refused the token or device, 5 pairing required, 6 network or TLS, 7 timeout.
+`

@@ -1,0 +1,114 @@
+/**
+ * Everything the CLI prints: human text or one JSON object per line, always through the
+ * redactor so no known secret can reach the terminal.
+ */
+import type { AppError } from '../shared/errors'
+import { exitCodeFor } from '../shared/errors'
+import { redactSecrets } from '../shared/redact'
+
+export interface Output {
+  json: boolean
+  /** A JSON line (json mode) — ignored in human mode. */
+  event(obj: Record<string, unknown>): void
+  /** Text for stdout (the reply stream, summaries). */
+  out(text: string): void
+  /** Text for stderr (progress, warnings, errors) in human mode. */
+  info(text: string): void
+  warning(message: string): void
+  error(error: AppError): void
+}
+
+export function createOutput(opts: {
+  json: boolean
+  secrets: readonly (string | undefined)[]
+  stdout?: NodeJS.WritableStream
+  stderr?: NodeJS.WritableStream
+}): Output {
+  const stdout = opts.stdout ?? process.stdout
+  const stderr = opts.stderr ?? process.stderr
+  const clean = (s: string) => redactSecrets(s, opts.secrets)
+  const o: Output = {
+    json: opts.json,
+    event(obj) {
+      if (opts.json) stdout.write(clean(JSON.stringify(obj)) + '\n')
+    },
+    out(text) {
+      if (!opts.json) stdout.write(clean(text))
+    },
+    info(text) {
+      if (!opts.json) stderr.write(clean(text) + '\n')
+    },
+    warning(message) {
+      if (opts.json) o.event({ type: 'warning', message })
+      else stderr.write(clean(`warning: ${message}`) + '\n')
+    },
+    error(error) {
+      if (opts.json) {
+        o.event({
+          type: 'error',
+          code: error.code,
+          category: error.category,
+          title: error.title,
+          message: error.message,
+          ...(error.likelyCauses ? { likelyCauses: error.likelyCauses } : {}),
+          nextSteps: error.nextSteps,
+          details: error.details,
+          retryable: error.retryable,
+          exitCode: exitCodeFor(error)
+        })
+      } else {
+        stderr.write(clean(formatError(error)) + '\n')
+      }
+    }
+  }
+  return o
+}
+
+function yesNo(v: boolean | undefined): string | undefined {
+  return v === undefined ? undefined : v ? 'yes' : 'no'
+}
+
+/** A readable block: headline, why, what Access said, likely causes, what to do. */
+export function formatError(error: AppError): string {
+  const lines = [`error: ${error.title} [${error.code}]`, `  ${error.message}`]
+  const d = error.details
+  const c = d.accessClaims
+  if (c || d.accessTeamDomain) {
+    const facts: [string, string | undefined][] = [
+      ['team domain', d.accessTeamDomain],
+      ['application host', c?.hostname],
+      ['audience (AUD)', c?.audience ?? d.accessAud],
+      ['service token recognised', yesNo(c?.serviceTokenStatus)],
+      ['auth status', c?.authStatus],
+      ['through WARP', yesNo(c?.isWarp)],
+      ['Zero Trust gateway', yesNo(c?.isGateway)],
+      ['country', c?.country],
+      ['ray id', c?.rayId ?? d.cfRay]
+    ]
+    lines.push('  What Cloudflare Access reported:')
+    for (const [k, v] of facts) if (v !== undefined) lines.push(`    ${k}: ${v}`)
+  }
+  if (d.credentialsSent && d.credentialsSent.length > 0) lines.push(`  Credentials sent: ${d.credentialsSent.join(', ')}`)
+  else if (error.category === 'access') lines.push('  Credentials sent: none')
+  if (d.gatewayDetailCode || d.gatewayCode) {
+    lines.push(`  Gateway answer: ${[d.gatewayCode, d.gatewayDetailCode].filter(Boolean).join(' / ')}`)
+  }
+  if (d.httpStatus) lines.push(`  HTTP status: ${d.httpStatus}${d.cloudflareErrorCode ? ` (Cloudflare error ${d.cloudflareErrorCode})` : ''}`)
+  if (d.systemCode) lines.push(`  System error: ${d.systemCode}`)
+  if (d.certificateSubject) {
+    lines.push(`  Certificate: ${d.certificateSubject}, issued by ${d.certificateIssuer ?? '?'}, valid to ${d.certificateValidTo ?? '?'}`)
+  }
+  if (d.notes) for (const n of d.notes) lines.push(`  Note: ${n}`)
+  if (error.likelyCauses && error.likelyCauses.length > 0) {
+    lines.push('  Likely causes, most likely first:')
+    error.likelyCauses.forEach((cause, i) => lines.push(`    ${i + 1}. ${cause}`))
+  }
+  if (error.nextSteps.length > 0) {
+    lines.push('  What to do:')
+    for (const step of error.nextSteps) {
+      lines.push(`    - ${step.label}`)
+      if (step.command) lines.push(`        ${step.command}`)
+    }
+  }
+  return lines.join('\n')
+}
