@@ -72,10 +72,15 @@ export async function readCaFile(path: string): Promise<Result<string[]>> {
 
 /**
  * Everything to pass as `ca` for one connection. Passing `ca` replaces Node's defaults, so the
- * bundled roots are included explicitly.
+ * bundled roots, and the certificates named by NODE_EXTRA_CA_CERTS (which Node would otherwise
+ * have added to its defaults), are included explicitly.
  */
-export async function trustedCertificates(caFile?: string): Promise<Result<string[]>> {
+export async function trustedCertificates(caFile?: string, env: NodeJS.ProcessEnv = process.env): Promise<Result<string[]>> {
   const extra: string[] = []
+  if (env.NODE_EXTRA_CA_CERTS) {
+    const fromEnv = await readCaFile(env.NODE_EXTRA_CA_CERTS)
+    if (fromEnv.ok) extra.push(...fromEnv.value)
+  }
   if (caFile) {
     const read = await readCaFile(caFile)
     if (!read.ok) return read

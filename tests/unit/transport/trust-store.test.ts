@@ -34,3 +34,12 @@ describe('trust store', () => {
     expect(!none.ok && none.error.title).toBe('The CA file holds no certificate')
   })
 })
+
+describe('NODE_EXTRA_CA_CERTS', () => {
+  it('is honoured although an explicit CA list replaces Node defaults', async () => {
+    const file = join(dir, 'extra.pem')
+    writeFileSync(file, SAMPLE)
+    const r = await trustedCertificates(undefined, { NODE_EXTRA_CA_CERTS: file })
+    expect(r.ok && r.value.at(-1)).toBe(SAMPLE.trim())
+  })
+})
