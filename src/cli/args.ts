@@ -30,6 +30,7 @@ export interface ProfileArgs {
   session?: string
   access?: string
   clientId?: string
+  aud?: string
   caFile?: string
   timeoutSec?: number
   json: boolean
@@ -142,6 +143,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
           session: { type: 'string' },
           access: { type: 'string' },
           'client-id': { type: 'string' },
+          aud: { type: 'string' },
           'ca-file': { type: 'string' },
           timeout: { type: 'string' },
           json: { type: 'boolean', default: false }
@@ -164,6 +166,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
       ...(v.session !== undefined ? { session: v.session } : {}),
       ...(v.access !== undefined ? { access: v.access } : {}),
       ...(v['client-id'] !== undefined ? { clientId: v['client-id'] } : {}),
+      ...(v.aud !== undefined ? { aud: v.aud } : {}),
       ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {}),
       ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
       json: v.json === true
@@ -180,7 +183,7 @@ Usage:
   npm run cli -- connect --profile <name> [options]
   npm run cli -- profile list [--json]
   npm run cli -- profile add --name <name> --url <url> [--session KEY] [--access none|service-token|email-otp]
-                             [--client-id ID] [--ca-file PATH] [--timeout S]
+                             [--client-id ID] [--aud AUD] [--ca-file PATH] [--timeout S]
   npm run cli -- profile show <name> [--json]
   npm run cli -- profile remove <name>
 

@@ -22,6 +22,9 @@ export interface GatewayUrl {
 
 const DEFAULT_PORT = { 'ws:': 80, 'wss:': 443 } as const
 
+/** Query parameters that carry credentials (never put in an address that is stored or logged). */
+const SECRET_QUERY_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential/i
+
 /**
  * Parse a gateway URL. Accepts `ws://` and `wss://`; offers `https://`→`wss://` and
  * `http://`→`ws://` (operators paste the address they see in the browser); trims whitespace.
@@ -70,10 +73,11 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
     url.hash = ''
     notes.push('The #fragment was removed.')
   }
-  if (/[?&](token|password)=/i.test(url.search)) {
+  const secretParam = [...url.searchParams.keys()].find((name) => SECRET_QUERY_PARAM.test(name))
+  if (secretParam) {
     return fail(
       invalid(
-        'The address carries a token in its query (?token=...). The gateway does not read it there; remove it and enter the token in the gateway token field.'
+        `The address carries a credential in its query ("${secretParam}="). The gateway does not read it there, and addresses are saved in plain text: remove it and enter the token in its own field.`
       )
     )
   }

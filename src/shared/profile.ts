@@ -21,6 +21,11 @@ export interface ProfileAccess {
   mode: AccessMode
   /** Service token Client ID (`<hex>.access`); not a secret, the secret half is in the keychain. */
   clientId?: string
+  /**
+   * The Access application's AUD tag (64 hex, the `kid` of its login redirect). Not a secret;
+   * when known, a stored app token is checked against it before use.
+   */
+  aud?: string
 }
 
 export interface ProfileOptions {

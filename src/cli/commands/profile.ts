@@ -83,7 +83,7 @@ export async function runProfile(args: ProfileArgs, ctx: CliContext): Promise<nu
         name: args.name ?? '',
         url: args.url ?? '',
         ...(args.session ? { sessionKey: args.session } : {}),
-        access: { mode, ...(clientId ? { clientId } : {}) },
+        access: { mode, ...(clientId ? { clientId } : {}), ...(args.aud ? { aud: args.aud } : {}) },
         options: {
           ...(args.caFile ? { caFile: args.caFile } : {}),
           ...(args.timeoutSec ? { connectTimeoutMs: Math.round(args.timeoutSec * 1000) } : {})

@@ -158,8 +158,10 @@ export async function targetFromProfile(
       break
   }
   const caFile = clean(opts.caFile) ?? clean(profile.options.caFile)
+  const target = buildTarget(profile.id, url, gatewayToken, access, caFile, opts.connectTimeoutMs ?? profile.options.connectTimeoutMs)
+  if (profile.access.aud) target.expectedAud = profile.access.aud
   return ok({
-    target: buildTarget(profile.id, url, gatewayToken, access, caFile, opts.connectTimeoutMs ?? profile.options.connectTimeoutMs),
+    target,
     sessionKey: clean(opts.sessionKey) ?? profile.sessionKey,
     warnings
   })

@@ -6,6 +6,7 @@
  * `token`/`clientSecret`/... key is refused with a message pointing at the keychain.
  */
 import { z } from 'zod'
+import { parseGatewayUrl } from '../../shared/gateway-url'
 import { appError, fail, ok, type NextStep, type Result } from '../../shared/errors'
 import {
   ACCESS_MODES,
@@ -25,7 +26,6 @@ export const CONNECT_TIMEOUT_LIMITS = { min: 1000, max: 120_000 } as const
 const SECRET_LOOKING_KEY = /token|secret|passw|pwd|jwt|cookie|credential|private|apikey|api_key|bearer|authorization|otp/i
 
 /** Query parameter names that carry credentials in a URL (`?token=…`). */
-const SECRET_QUERY_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential/i
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
@@ -45,35 +45,18 @@ const text = (what = 'text') =>
 const noControlChars = (value: string): boolean => !CONTROL_CHARS.test(value)
 
 /**
- * Why `value` is not an acceptable gateway URL, or null when it is.
+ * Why `value` is not an acceptable gateway URL for the profiles file, or null when it is.
  *
- * Only ws:// and wss:// are accepted. A user name, password or credential-like query parameter
- * is refused because the URL is stored in the profiles file in plain text.
+ * The rules are the shared ones of parseGatewayUrl (the same the CLI and the connection form
+ * apply); on top, a stored URL must already be in its final ws:// or wss:// form, so nothing
+ * the parser would silently change (an https:// scheme, a #fragment) is written to the file.
  */
 export function gatewayUrlProblem(value: string): string | null {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return 'is not a valid URL (expected something like wss://gateway.example.com)'
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    const hint =
-      url.protocol === 'https:' || url.protocol === 'http:'
-        ? `; for this host use ${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}${url.pathname === '/' ? '' : url.pathname}`
-        : ''
-    return `must start with ws:// or wss:// (got ${url.protocol}//)${hint}`
-  }
-  if (url.hostname === '') return 'has no host name'
-  if (url.username !== '' || url.password !== '') {
-    return 'must not contain a user name or password; the gateway token is stored separately, in the system keychain'
-  }
-  for (const name of url.searchParams.keys()) {
-    if (SECRET_QUERY_PARAM.test(name)) {
-      return `must not carry credentials in the query ("${name}="); tokens are stored separately, in the system keychain`
-    }
-  }
-  if (url.hash !== '') return 'must not contain a #fragment'
+  const parsed = parseGatewayUrl(value)
+  if (!parsed.ok) return parsed.error.message
+  const url = parsed.value
+  if (!/^wss?:\/\//i.test(value.trim())) return `must start with ws:// or wss://; for this host use ${url.href}`
+  if (value.includes('#')) return 'must not contain a #fragment'
   return null
 }
 
@@ -106,22 +89,30 @@ const accessModeSchema = z.enum(ACCESS_MODES as readonly [AccessMode, ...AccessM
     iss.input === undefined ? 'is required' : `must be one of ${ACCESS_MODES.map((m) => `"${m}"`).join(', ')}`
 })
 
-// A Cloudflare service token Client ID always ends in ".access". Requiring it catches the
-// easy mistake of pasting the Client Secret (64 hex characters) into the Client ID field,
-// which would otherwise write that secret into the profiles file.
+// A Client ID normally ends in ".access" (older ones in ".access.<zone>"); a missing suffix is
+// only flagged (by validateServiceTokenInput), since the shape is Cloudflare's to change. What is
+// refused is a value shaped like a Client Secret: pasted into the wrong field, it would land in
+// the plain-text profiles file.
 const clientIdSchema = z.preprocess(
   blankToUndefined,
   text()
     .trim()
     .max(200, 'must be at most 200 characters')
-    .regex(
-      /^[A-Za-z0-9-]+\.access$/,
-      'must be a Cloudflare service token Client ID ("<id>.access"); the Client Secret belongs in its own field, which is stored in the keychain'
-    )
+    .refine((v) => !/^([0-9a-f]{64}|cfast_\w+)$/i.test(v), 'looks like a Client Secret, not a Client ID ("<id>.access"); the Client Secret belongs in its own field, which is stored in the keychain')
+    .refine((v) => !/\s/.test(v) && noControlChars(v), 'must be one value without spaces')
     .optional()
 )
 
-const accessSchema = z.strictObject({ mode: accessModeSchema, clientId: clientIdSchema }, { error: objectError })
+const audSchema = z.preprocess(
+  blankToUndefined,
+  text()
+    .trim()
+    .toLowerCase()
+    .regex(/^[0-9a-f]{64}$/, 'must be the application AUD tag: 64 hexadecimal characters')
+    .optional()
+)
+
+const accessSchema = z.strictObject({ mode: accessModeSchema, clientId: clientIdSchema, aud: audSchema }, { error: objectError })
 
 const optionsSchema = z.strictObject(
   {

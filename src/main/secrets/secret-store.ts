@@ -81,7 +81,7 @@ export const secretKeys = {
   cfClientSecret: (targetId: string): SecretKey => `cf:${checkTargetId(targetId)}:client-secret`,
   /** The Cloudflare Access application token (`CF_Authorization` JWT) from an email login. */
   cfAppToken: (targetId: string): SecretKey => `cf:${checkTargetId(targetId)}:app-token`,
-  /** What the stored app token was issued for (team domain, AUD), so a stale one is not reused elsewhere. */
+  /** The `CF_Binding` cookie that must accompany the app token when the application has binding cookies on. */
   cfBinding: (targetId: string): SecretKey => `cf:${checkTargetId(targetId)}:binding`,
   /** The device token the gateway issued after pairing this installation. */
   deviceToken: (targetId: string): SecretKey => `device:${checkTargetId(targetId)}:token`,

@@ -52,13 +52,13 @@ describe('parseProfileInput', () => {
   })
 
   it.each([
-    ['https://gw.example.com', /^url: must start with ws:\/\/ or wss:\/\/ \(got https:\/\/\); for this host use wss:\/\/gw\.example\.com/],
+    ['https://gw.example.com', /^url: must start with ws:\/\/ or wss:\/\/; for this host use wss:\/\/gw\.example\.com/],
     ['http://gw.example.com:8080/x', /use ws:\/\/gw\.example\.com:8080\/x/],
-    ['gw.example.com', /^url: is not a valid URL/],
+    ['gw.example.com', /^url: The gateway address needs a scheme/],
     ['', /^url: is required/],
     ['   ', /^url: is required/],
-    ['wss://user:pw@gw.example.com', /^url: must not contain a user name or password/],
-    ['wss://gw.example.com/?token=abc', /^url: must not carry credentials in the query \("token="\)/],
+    ['wss://user:pw@gw.example.com', /^url: Do not put a user name or password in the address/],
+    ['wss://gw.example.com/?token=abc', /^url: The address carries a credential in its query \("token="\)/],
     ['wss://gw.example.com/#x', /fragment/]
   ])('rejects URL %j as INVALID_URL with a message naming the field', (url, message) => {
     const e = errorOf({ ...base, url })
@@ -128,7 +128,7 @@ describe('parseProfileInput', () => {
 
   it('refuses a Client Secret pasted into the Client ID field', () => {
     const e = errorOf({ ...base, access: { mode: 'service-token', clientId: 'f'.repeat(64) } })
-    expect(e.message).toMatch(/^access\.clientId: must be a Cloudflare service token Client ID/)
+    expect(e.message).toMatch(/^access\.clientId: looks like a Client Secret/)
     expect(e.message).not.toContain('ffff')
   })
 

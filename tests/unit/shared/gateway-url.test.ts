@@ -25,7 +25,8 @@ describe('gateway URL parsing', () => {
     ['wss://user:pw@gw.example.com', /user name or password/],
     ['wss://gw example.com', /spaces/],
     ['wss://gw.example.com:99999', /not a valid address/],
-    ['wss://gw.example.com/?token=abc', /token in its query/],
+    ['wss://gw.example.com/?token=abc', /credential in its query \("token="\)/],
+    ['wss://gw.example.com/?api_key=abc', /"api_key="/],
     ['wss://', /not a valid address|no host/]
   ])('refuses %j clearly', (input, message) => {
     const r = parseGatewayUrl(input)

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { targetFromProfile, targetFromUrl } from '../../../src/main/gateway/connect-target'
+import { MemorySecretStore } from '../../../src/main/secrets/memory-secret-store'
+import { secretKeys } from '../../../src/main/secrets/secret-store'
+import type { GatewayProfile } from '../../../src/shared/profile'
+
+const ID = '0123456789abcdef0123456789abcdef.access'
+const SECRET = 'a'.repeat(64)
+
+const profile = (over: Partial<GatewayProfile> = {}): GatewayProfile => ({
+  id: 'p-1',
+  name: 'Edge',
+  url: 'wss://gw.example.com',
+  sessionKey: 'agent:main:desk',
+  access: { mode: 'none' },
+  options: {},
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...over
+})
+
+describe('ad-hoc targets', () => {
+  it('trims pasted tokens and says so', () => {
+    const r = targetFromUrl('https://gw.example.com', { gatewayToken: ' tok-123 \n', cfClientId: ` ${ID}`, cfClientSecret: `${SECRET}\n` })
+    expect(r.ok).toBe(true)
+    if (!r.ok) return
+    expect(r.value.target).toMatchObject({ gatewayToken: 'tok-123', access: { kind: 'service-token', clientId: ID, clientSecret: SECRET }, connectTimeoutMs: 15_000 })
+    expect(r.value.target.url.href).toBe('wss://gw.example.com/')
+    expect(r.value.target.targetId).toBe('url:wss://gw.example.com')
+    expect(r.value.warnings.join(' ')).toMatch(/changed to wss|Whitespace|Removed spaces/)
+    expect(r.value.sessionKey).toBe('agent:main:main')
+  })
+  it('flags a Client ID without .access but still tries it', () => {
+    const r = targetFromUrl('wss://gw.example.com', { cfClientId: '0123456789abcdef0123456789abcdef', cfClientSecret: SECRET })
+    expect(r.ok && r.value.warnings.join(' ')).toMatch(/\.access/)
+  })
+  it('refuses half a service token and two kinds of credentials', () => {
+    const half = targetFromUrl('wss://gw.example.com', { cfClientId: ID })
+    expect(!half.ok && half.error.message).toMatch(/AETHER_CF_CLIENT_SECRET is not set/)
+    const both = targetFromUrl('wss://gw.example.com', { cfClientId: ID, cfClientSecret: SECRET, cfAppToken: 'x.y.z' })
+    expect(!both.ok && both.error.code).toBe('INVALID_INPUT')
+  })
+  it('strips a pasted CF_Authorization= prefix from an app token', () => {
+    const r = targetFromUrl('wss://gw.example.com', { cfAppToken: 'CF_Authorization=aaa.bbb.ccc; Path=/' })
+    expect(r.ok && r.value.target.access).toEqual({ kind: 'app-token', token: 'aaa.bbb.ccc' })
+  })
+  it('refuses a bad URL before anything else', () => {
+    const r = targetFromUrl('gw.example.com', {})
+    expect(!r.ok && r.error.code).toBe('INVALID_URL')
+  })
+})
+
+describe('profile targets', () => {
+  it('reads the secrets from the store; environment values win', async () => {
+    const store = new MemorySecretStore()
+    await store.set(secretKeys.gatewayToken('p-1'), 'stored-token')
+    await store.set(secretKeys.cfClientSecret('p-1'), SECRET)
+    const p = profile({ access: { mode: 'service-token', clientId: ID } })
+    const r = await targetFromProfile(p, store)
+    expect(r.ok && r.value.target).toMatchObject({ targetId: 'p-1', gatewayToken: 'stored-token', access: { kind: 'service-token', clientSecret: SECRET } })
+    expect(r.ok && r.value.sessionKey).toBe('agent:main:desk')
+    const env = await targetFromProfile(p, store, { gatewayToken: 'env-token' })
+    expect(env.ok && env.value.target.gatewayToken).toBe('env-token')
+  })
+  it('a service-token profile without its secret asks for it', async () => {
+    const r = await targetFromProfile(profile({ access: { mode: 'service-token', clientId: ID } }), new MemorySecretStore())
+    expect(!r.ok && r.error).toMatchObject({ code: 'ACCESS_LOGIN_REQUIRED', nextSteps: [{ action: 'add-service-token' }] })
+  })
+  it('an email sign-in profile without a current token asks to sign in', async () => {
+    const r = await targetFromProfile(profile({ access: { mode: 'email-otp' } }), new MemorySecretStore())
+    expect(!r.ok && r.error.nextSteps[0]!.action).toBe('sign-in-email')
+  })
+  it('an email sign-in profile sends its app token, the binding cookie, and pins the AUD', async () => {
+    const store = new MemorySecretStore()
+    await store.set(secretKeys.cfAppToken('p-1'), 'aaa.bbb.ccc')
+    await store.set(secretKeys.cfBinding('p-1'), 'bind-value')
+    const aud = 'b'.repeat(64)
+    const r = await targetFromProfile(profile({ access: { mode: 'email-otp', aud }, options: { caFile: '/tmp/ca.pem', connectTimeoutMs: 5000 } }), store)
+    expect(r.ok && r.value.target).toMatchObject({ access: { kind: 'app-token', token: 'aaa.bbb.ccc', binding: 'bind-value' }, expectedAud: aud, caFile: '/tmp/ca.pem', connectTimeoutMs: 5000 })
+  })
+})
