@@ -46,6 +46,8 @@ export interface ConnectOptions {
   startupRetryBudgetMs?: number
   /** Observer for progress lines ("gateway starting, retrying..."). */
   onProgress?: (message: string) => void
+  /** Called when the WebSocket is open and the gateway handshake begins. */
+  onSocketOpened?: () => void
 }
 
 export interface Connected {
@@ -131,6 +133,7 @@ export async function connectGateway(
       ...(opts.signal ? { signal: opts.signal } : {})
     })
     if (!dialed.ok) return dialed
+    opts.onSocketOpened?.()
     const remaining = Math.max(1_000, target.connectTimeoutMs - (now() - started))
     const shaken = await GatewayConnection.handshake(dialed.value, {
       identity: identity.value,

@@ -1,0 +1,206 @@
+/**
+ * The main process's services behind the IPC contract: one handler per channel, Electron-free.
+ *
+ * The Electron glue registers these with ipcMain (after checking the sender); the browser test
+ * bridge calls the very same handlers. Every handler validates its arguments with the
+ * contract's zod schema and resolves with a Result: it never throws, and it never returns a
+ * secret (only set/unset status with a four-character hint).
+ */
+import { appError, fail, ok, type AppError, type Result } from '../shared/errors'
+import {
+  INVOKE_SCHEMAS,
+  SECRET_KINDS,
+  type EventSink,
+  type InvokeChannel,
+  type InvokeHandlers,
+  type InvokeResponses,
+  type ProfileDraft,
+  type ProfileView,
+  type SecretKind,
+  type SecretsStatus
+} from '../shared/ipc-contract'
+import { APP_NAME, APP_VERSION } from '../shared/app-info'
+import type { GatewayProfile } from '../shared/profile'
+import { ConnectionManager } from './connections/connection-manager'
+import type { ClientInfo } from './gateway/protocol'
+import { ProfileRepo } from './profiles/profile-repo'
+import { profilesFilePath } from './profiles/config-dir'
+import { secretHint, secretKeys, SecretStoreError, type SecretKey, type SecretStore } from './secrets/secret-store'
+
+export interface AppServicesOptions {
+  configDir: string
+  secrets: SecretStore
+  secretStorage: { kind: 'keychain' | 'memory'; warning?: string }
+  openExternal(url: string): Promise<void>
+  clientInfo: ClientInfo
+  userAgent: string
+  /** The profile offered on a first start, so there is something to try. */
+  defaultProfile?: { name: string; url: string } | null
+}
+
+export interface AppServices {
+  handlers: InvokeHandlers
+  setEventSink(sink: EventSink): void
+  manager: ConnectionManager
+  dispose(): Promise<void>
+}
+
+export const LOCAL_GATEWAY_PROFILE = { name: 'Local gateway', url: 'ws://127.0.0.1:18789' }
+
+const SECRET_KEY_OF: Record<SecretKind, (profileId: string) => SecretKey> = {
+  gatewayToken: secretKeys.gatewayToken,
+  cfClientSecret: secretKeys.cfClientSecret,
+  cfAppToken: secretKeys.cfAppToken
+}
+
+function invalidArgs(channel: string, message: string): AppError {
+  return appError('INVALID_INPUT', 'Invalid request', `${channel}: ${message}`)
+}
+
+/** Only https and mailto leave the app, re-serialised from the parsed URL (never the raw string). */
+export function safeExternalUrl(raw: string): string | null {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    return null
+  }
+  if (url.protocol === 'mailto:') return url.toString()
+  if (url.protocol !== 'https:' || url.username || url.password) return null
+  return url.toString()
+}
+
+export function createAppServices(opts: AppServicesOptions): AppServices {
+  const repo = new ProfileRepo(profilesFilePath(opts.configDir))
+  const secrets = opts.secrets
+  let sink: EventSink = () => {}
+  const manager = new ConnectionManager({
+    getProfile: (id) => repo.get(id),
+    secrets,
+    connector: { client: opts.clientInfo, userAgent: opts.userAgent },
+    onSnapshot: (snapshot) => sink('connection:state', snapshot),
+    onSessionEvent: (event) => sink('session:event', event)
+  })
+  let seeded = false
+
+  async function secretsStatus(profileId: string): Promise<SecretsStatus> {
+    const entries = await Promise.all(
+      SECRET_KINDS.map(async (kind) => {
+        const value = await secrets.get(SECRET_KEY_OF[kind](profileId))
+        return [kind, { set: value !== null && value !== '', hint: secretHint(value) }] as const
+      })
+    )
+    return Object.fromEntries(entries) as SecretsStatus
+  }
+
+  async function view(profile: GatewayProfile): Promise<ProfileView> {
+    return { ...profile, secrets: await secretsStatus(profile.id) }
+  }
+
+  async function listProfiles(): Promise<ProfileView[]> {
+    let profiles = await repo.list()
+    if (profiles.length === 0 && !seeded && opts.defaultProfile !== null) {
+      seeded = true
+      const saved = await repo.save({ ...(opts.defaultProfile ?? LOCAL_GATEWAY_PROFILE), access: { mode: 'none' } })
+      if (saved.ok) profiles = [saved.value]
+    }
+    seeded = true
+    return Promise.all(profiles.map(view))
+  }
+
+  const impl: { [C in InvokeChannel]: (...args: never[]) => Promise<Result<InvokeResponses[C]>> } = {
+    'app:info': async () =>
+      ok({
+        name: APP_NAME,
+        version: APP_VERSION,
+        platform: opts.clientInfo.platform,
+        secretStorage: opts.secretStorage
+      }),
+    'profiles:list': async () => ok(await listProfiles()),
+    'profiles:save': async (draft: ProfileDraft) => {
+      const saved = await repo.save(draft)
+      if (!saved.ok) return saved
+      manager.credentialsUpdated(saved.value.id)
+      return ok(await view(saved.value))
+    },
+    'profiles:remove': async (profileId: string) => {
+      manager.forget(profileId)
+      const removed = await repo.remove(profileId)
+      for (const key of [
+        secretKeys.gatewayToken(profileId),
+        secretKeys.cfClientSecret(profileId),
+        secretKeys.cfAppToken(profileId),
+        secretKeys.cfBinding(profileId),
+        secretKeys.deviceToken(profileId)
+      ]) {
+        await secrets.delete(key)
+      }
+      return ok({ removed })
+    },
+    'secrets:set': async (profileId: string, kind: SecretKind, value: string) => {
+      if (!(await repo.get(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'Save the gateway before setting its secrets.'))
+      const clean = value.trim()
+      if (clean === '' || /\s/.test(clean)) {
+        return fail(
+          appError('INVALID_INPUT', 'That value cannot be used', 'The value is empty or has spaces or line breaks in the middle; paste it again as one value.')
+        )
+      }
+      await secrets.set(SECRET_KEY_OF[kind](profileId), clean)
+      manager.credentialsUpdated(profileId)
+      return ok(await secretsStatus(profileId))
+    },
+    'secrets:clear': async (profileId: string, kind: SecretKind) => {
+      await secrets.delete(SECRET_KEY_OF[kind](profileId))
+      return ok(await secretsStatus(profileId))
+    },
+    'connection:connect': async (profileId: string) => {
+      if (!(await repo.get(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      return ok(manager.connect(profileId))
+    },
+    'connection:disconnect': async (profileId: string) => ok(manager.disconnect(profileId)),
+    'connection:snapshots': async () => ok(manager.snapshots((await repo.list()).map((p) => p.id))),
+    'session:history': async (profileId: string, sessionKey: string) => manager.history(profileId, sessionKey),
+    'session:list': async (profileId: string) => manager.sessions(profileId),
+    'session:send': async (profileId: string, sessionKey: string, text: string, clientMessageId: string) =>
+      manager.send(profileId, sessionKey, text, clientMessageId),
+    'session:abort': async (profileId: string, sessionKey: string, runId?: string) => manager.abort(profileId, sessionKey, runId),
+    'shell:open-external': async (raw: string) => {
+      const url = safeExternalUrl(raw)
+      if (!url) return fail(appError('INVALID_INPUT', 'Link not opened', 'Only https:// and mailto: links are opened, in your browser.'))
+      await opts.openExternal(url)
+      return ok({ opened: true })
+    }
+  }
+
+  const handlers = {} as InvokeHandlers
+  for (const channel of Object.keys(INVOKE_SCHEMAS) as InvokeChannel[]) {
+    handlers[channel] = async (args: unknown[]) => {
+      const parsed = INVOKE_SCHEMAS[channel].safeParse(args)
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]
+        return fail(invalidArgs(channel, `${first?.path.join('.') || 'arguments'} ${first?.message ?? 'invalid'}`))
+      }
+      try {
+        const fn = impl[channel] as (...a: unknown[]) => Promise<Result<unknown>>
+        return await fn(...(parsed.data as unknown[]))
+      } catch (e) {
+        if (e instanceof SecretStoreError) return fail(e.appError)
+        // A bug, not an expected failure: the stack stays in the main process, the renderer
+        // gets a plain sentence (never the message, which might quote a value).
+        console.error(`[ipc] ${channel} failed`, e)
+        return fail(appError('INTERNAL', 'Unexpected error', 'Something went wrong in Aether Remote. Try again; if it keeps happening, restart the app.'))
+      }
+    }
+  }
+
+  return {
+    handlers,
+    manager,
+    setEventSink(next) {
+      sink = next
+    },
+    async dispose() {
+      manager.dispose()
+    }
+  }
+}
