@@ -7,7 +7,9 @@ export default defineConfig({
     build: { rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } } }
   },
   preload: {
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } } }
+    // A sandboxed preload can require only a few Electron modules, so everything it imports
+    // (the contract and zod) is bundled into its single file.
+    build: { externalizeDeps: false, rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } } }
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),

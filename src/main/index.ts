@@ -1,9 +1,6 @@
 /**
- * Electron main process entry (composition root).
- *
- * Kept thin on purpose: Electron cannot run on the build machine, so everything with logic
- * lives in Electron-free modules (src/main/gateway, cf-access, transport, secrets, profiles)
- * that are tested under Node; this file only wires windows.
+ * Electron main process entry. The composition root is src/main/electron/app.ts; everything
+ * with logic lives in Electron-free modules tested under Node.
  */
 import { startDesktopApp } from './electron/app'
 

@@ -1,13 +1,11 @@
 /**
- * Preload: the renderer's only door to the main process, exposed as a small `window.api`.
- * The desktop views' IPC contract grows here; nothing generic (no raw invoke/on) is exposed.
+ * Preload: the renderer's only door to the main process, `window.api`, built from the IPC
+ * contract (src/shared/ipc-contract.ts). Nothing generic (no raw invoke/on, no ipcRenderer) is
+ * exposed (Electron security checklist #20). It runs sandboxed, so it is bundled into one CJS
+ * file that requires nothing but `electron`.
  */
-import { contextBridge } from 'electron'
-import type { AetherApi } from './api'
-import { APP_VERSION } from '../shared/app-info'
+import { contextBridge, ipcRenderer } from 'electron'
+import { buildApi } from '../shared/ipc-contract'
+import { createIpcTransport } from './ipc-transport'
 
-const api: AetherApi = {
-  app: { version: () => APP_VERSION }
-}
-
-contextBridge.exposeInMainWorld('api', api)
+contextBridge.exposeInMainWorld('api', buildApi(createIpcTransport(ipcRenderer)))

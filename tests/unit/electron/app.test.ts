@@ -1,0 +1,273 @@
+/**
+ * The composition root against a stand-in Electron: the order of the security switches, the
+ * single-instance hand-over, IPC and the window wiring, and disposal on quit.
+ */
+import { pathToFileURL } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ok } from '../../../src/shared/errors'
+import { INVOKE_CHANNELS, type InvokeHandlers } from '../../../src/shared/ipc-contract'
+import { Emitter, FakeIpcMain, FakeWebContents, ipcEvent } from './stand-ins'
+
+const h = vi.hoisted(() => ({ current: undefined as unknown as ReturnType<typeof makeElectron> }))
+
+vi.mock('electron', () => ({
+  get app() {
+    return h.current.app
+  },
+  get BrowserWindow() {
+    return h.current.BrowserWindow
+  },
+  get ipcMain() {
+    return h.current.ipcMain
+  },
+  get session() {
+    return h.current.session
+  },
+  get shell() {
+    return h.current.shell
+  }
+}))
+
+const services = vi.hoisted(() => ({
+  createAppServices: undefined as unknown as import('vitest').Mock,
+  dispose: undefined as unknown as import('vitest').Mock,
+  setEventSink: undefined as unknown as import('vitest').Mock
+}))
+vi.mock('../../../src/main/app-services', () => ({
+  createAppServices: (...args: unknown[]) => services.createAppServices(...args)
+}))
+vi.mock('../../../src/main/secrets/keytar-secret-store', () => ({
+  openSystemSecretStore: async () => ({
+    kind: 'memory',
+    store: { get: async () => null, set: async () => undefined, delete: async () => false },
+    warning: { title: 'Secrets will not be saved', message: 'No Secret Service is running.' }
+  })
+}))
+
+function makeElectron(opts: { gotLock?: boolean } = {}) {
+  const calls: string[] = []
+  let nextId = 1
+  let readyResolve!: () => void
+  const ready = new Promise<void>((resolve) => (readyResolve = resolve))
+  const windows: FakeWindow[] = []
+
+  class FakeWindow extends Emitter {
+    readonly webContents: FakeWebContents
+    destroyed = false
+    minimized = false
+    focused = 0
+    loaded: { file?: string; url?: string } = {}
+    constructor(readonly options: { webPreferences?: Record<string, unknown> }) {
+      super()
+      this.webContents = new FakeWebContents(nextId++, '')
+      windows.push(this)
+      calls.push('new BrowserWindow')
+    }
+    static getAllWindows = () => windows.filter((w) => !w.destroyed)
+    isDestroyed = () => this.destroyed
+    isMinimized = () => this.minimized
+    isVisible = () => true
+    restore = () => (this.minimized = false)
+    show = () => undefined
+    focus = () => this.focused++
+    loadFile = async (file: string) => {
+      this.loaded.file = file
+      this.webContents.url = pathToFileURL(file).href
+    }
+    loadURL = async (url: string) => {
+      this.loaded.url = url
+      this.webContents.url = url
+    }
+  }
+
+  const app = Object.assign(new Emitter(), {
+    isPackaged: true,
+    enableSandbox: vi.fn(() => calls.push('enableSandbox')),
+    requestSingleInstanceLock: vi.fn(() => {
+      calls.push('requestSingleInstanceLock')
+      return opts.gotLock ?? true
+    }),
+    quit: vi.fn(() => calls.push('quit')),
+    whenReady: () => ready,
+    isReady: () => true,
+    getPath: (name: string) => `/home/u/.config/Aether Remote${name === 'userData' ? '' : `/${name}`}`
+  })
+  type RequestHandler = (wc: unknown, p: string, cb: (granted: boolean) => void) => void
+  type CheckHandler = (wc: unknown, p: string) => boolean
+  const defaultSession = {
+    request: undefined as RequestHandler | undefined,
+    check: undefined as CheckHandler | undefined,
+    setPermissionRequestHandler(fn: RequestHandler) {
+      defaultSession.request = fn
+    },
+    setPermissionCheckHandler(fn: CheckHandler) {
+      defaultSession.check = fn
+    }
+  }
+  return {
+    app,
+    BrowserWindow: FakeWindow,
+    ipcMain: new FakeIpcMain(),
+    session: { defaultSession },
+    shell: { openExternal: vi.fn(async () => undefined) },
+    windows,
+    calls,
+    becomeReady: async () => {
+      readyResolve()
+      await new Promise((r) => setTimeout(r, 0))
+    }
+  }
+}
+
+async function start(opts: { gotLock?: boolean } = {}) {
+  h.current = makeElectron(opts)
+  vi.resetModules()
+  const { startDesktopApp } = await import('../../../src/main/electron/app')
+  startDesktopApp()
+  return h.current
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0))
+
+beforeEach(() => {
+  vi.stubEnv('AETHER_CONFIG_DIR', '')
+  vi.stubEnv('ELECTRON_RENDERER_URL', '')
+  services.dispose = vi.fn(async () => undefined)
+  services.setEventSink = vi.fn()
+  services.createAppServices = vi.fn(() => {
+    const handlers = {} as InvokeHandlers
+    for (const channel of INVOKE_CHANNELS) handlers[channel] = async (args) => ok({ channel, args })
+    return { handlers, setEventSink: services.setEventSink, dispose: services.dispose }
+  })
+})
+afterEach(() => vi.unstubAllEnvs())
+
+describe('startDesktopApp', () => {
+  it('turns the sandbox on first, then takes the single-instance lock', async () => {
+    const e = await start()
+    expect(e.calls.slice(0, 2)).toEqual(['enableSandbox', 'requestSingleInstanceLock'])
+  })
+
+  it('quits without a window or IPC when another instance holds the lock', async () => {
+    const e = await start({ gotLock: false })
+    await e.becomeReady()
+    expect(e.app.quit).toHaveBeenCalled()
+    expect(e.windows).toHaveLength(0)
+    expect(e.ipcMain.handlers.size).toBe(0)
+  })
+
+  it('registers every contract channel before the window exists', async () => {
+    const e = await start()
+    expect([...e.ipcMain.handlers.keys()].sort()).toEqual([...INVOKE_CHANNELS].sort())
+    expect(e.windows).toHaveLength(0)
+  })
+
+  it('denies permissions on the default session and on every later session', async () => {
+    const e = await start()
+    await e.becomeReady()
+    const cb = vi.fn()
+    e.session.defaultSession.request?.({}, 'media', cb)
+    expect(cb).toHaveBeenCalledWith(false)
+    expect(e.session.defaultSession.check?.({}, 'notifications')).toBe(false)
+    const later = { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn() }
+    e.app.emit('session-created', later)
+    expect(later.setPermissionRequestHandler).toHaveBeenCalled()
+    expect(later.setPermissionCheckHandler).toHaveBeenCalled()
+  })
+
+  it('guards every webContents that gets created', async () => {
+    const e = await start()
+    let openHandler: ((d: { url: string }) => { action: string }) | undefined
+    const events: string[] = []
+    const contents = {
+      setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn),
+      on: (event: string) => {
+        events.push(event)
+        return contents
+      }
+    }
+    e.app.emit('web-contents-created', {}, contents)
+    expect(openHandler?.({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' })
+    expect(openHandler?.({ url: 'https://docs.example.com/' })).toEqual({ action: 'deny' })
+    await flush()
+    expect(e.shell.openExternal.mock.calls).toEqual([['https://docs.example.com/']])
+    expect(events.sort()).toEqual(['will-attach-webview', 'will-frame-navigate', 'will-navigate', 'will-redirect'])
+  })
+
+  it('opens one sandboxed window on the built renderer and trusts only it', async () => {
+    const e = await start()
+    await e.becomeReady()
+    expect(e.windows).toHaveLength(1)
+    const win = e.windows[0]!
+    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false })
+    expect(String(win.options.webPreferences?.preload)).toMatch(/preload[/\\]index\.js$/)
+    expect(win.loaded.file).toMatch(/renderer[/\\]index\.html$/)
+
+    const fromWindow = await e.ipcMain.invoke('profiles:remove', ipcEvent(win.webContents.id, { url: win.webContents.url }), 'p1')
+    expect(fromWindow).toEqual({ ok: true, value: { channel: 'profiles:remove', args: ['p1'] } })
+    const fromElsewhere = await e.ipcMain.invoke('profiles:remove', ipcEvent(win.webContents.id + 100, { url: win.webContents.url }), 'p1')
+    expect(fromElsewhere.ok).toBe(false)
+    const fromEvil = await e.ipcMain.invoke('profiles:remove', ipcEvent(win.webContents.id, { url: 'https://evil.example/' }), 'p1')
+    expect(fromEvil.ok).toBe(false)
+  })
+
+  it('starts the services on userData with the memory-store warning and a safe openExternal', async () => {
+    const e = await start()
+    await e.becomeReady()
+    await flush()
+    expect(services.createAppServices).toHaveBeenCalledTimes(1)
+    const opts = services.createAppServices.mock.calls[0]![0] as {
+      configDir: string
+      secretStorage: { kind: string; warning?: string }
+      openExternal(url: string): Promise<void>
+      clientInfo: { deviceFamily: string; platform: string }
+    }
+    expect(opts.configDir).toBe('/home/u/.config/Aether Remote')
+    expect(opts.secretStorage).toEqual({ kind: 'memory', warning: 'Secrets will not be saved: No Secret Service is running.' })
+    expect(opts.clientInfo).toMatchObject({ deviceFamily: 'desktop', platform: process.platform })
+    await expect(opts.openExternal('file:///etc/passwd')).rejects.toThrow()
+    expect(e.shell.openExternal).not.toHaveBeenCalled()
+    expect(services.setEventSink).toHaveBeenCalledTimes(1)
+
+    // Events reach the trusted window through the sink the services were given.
+    const sink = services.setEventSink.mock.calls[0]![0] as (channel: string, payload: unknown) => void
+    sink('connection:state', { profileId: 'p1' })
+    expect(e.windows[0]!.webContents.sent).toEqual([{ channel: 'connection:state', payload: { profileId: 'p1' } }])
+  })
+
+  it('honours AETHER_CONFIG_DIR, like the CLI, so both read the same profiles', async () => {
+    vi.stubEnv('AETHER_CONFIG_DIR', '/tmp/aether-test-config')
+    const e = await start()
+    await e.becomeReady()
+    await flush()
+    expect((services.createAppServices.mock.calls[0]![0] as { configDir: string }).configDir).toBe('/tmp/aether-test-config')
+  })
+
+  it('focuses the existing window when the app is launched again', async () => {
+    const e = await start()
+    await e.becomeReady()
+    const win = e.windows[0]!
+    win.minimized = true
+    e.app.emit('second-instance')
+    expect(e.windows).toHaveLength(1)
+    expect(win.minimized).toBe(false)
+    expect(win.focused).toBe(1)
+  })
+
+  it('closes the services before the process quits', async () => {
+    const e = await start()
+    await e.becomeReady()
+    await flush()
+    const event = { preventDefault: vi.fn() }
+    e.app.emit('will-quit', event)
+    expect(event.preventDefault).toHaveBeenCalled()
+    await flush()
+    expect(services.dispose).toHaveBeenCalledTimes(1)
+    expect(e.app.quit).toHaveBeenCalledTimes(1)
+    // The second will-quit (from that quit) goes through.
+    const again = { preventDefault: vi.fn() }
+    e.app.emit('will-quit', again)
+    expect(again.preventDefault).not.toHaveBeenCalled()
+    expect(services.dispose).toHaveBeenCalledTimes(1)
+  })
+})
