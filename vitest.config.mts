@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects: fast unit tests (fakes allowed, no services) and the integration suite, which
+// Three projects: fast unit tests (fakes allowed, no services), the integration suite, which
 // runs against real components: a real OpenClaw gateway behind the Cloudflare Access emulator,
-// and a real Secret Service keychain (see scripts/with-keyring.sh).
+// and a real Secret Service keychain (see scripts/with-keyring.sh), and the renderer's UI tests.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +24,17 @@ export default defineConfig({
           hookTimeout: 240_000,
           // One real gateway is shared; files run one after another so they never race on it.
           fileParallelism: false
+        }
+      },
+      {
+        // The window's UI: React components and stores in a DOM (happy-dom), against an
+        // in-memory fake of window.api.
+        test: {
+          name: 'renderer',
+          include: ['tests/renderer/**/*.test.tsx'],
+          environment: 'happy-dom',
+          setupFiles: ['tests/renderer/setup.ts'],
+          testTimeout: 15_000
         }
       }
     ]

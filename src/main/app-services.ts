@@ -6,6 +6,7 @@
  * contract's zod schema and resolves with a Result: it never throws, and it never returns a
  * secret (only set/unset status with a four-character hint).
  */
+import { existsSync } from 'node:fs'
 import { appError, fail, ok, type AppError, type Result } from '../shared/errors'
 import {
   INVOKE_SCHEMAS,
@@ -81,7 +82,9 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
     onSnapshot: (snapshot) => sink('connection:state', snapshot),
     onSessionEvent: (event) => sink('session:event', event)
   })
-  let seeded = false
+  // Seed the local gateway only on a real first start (no profiles file yet): an operator who
+  // removed every gateway does not want it back.
+  let seedPending = opts.defaultProfile !== null && !existsSync(profilesFilePath(opts.configDir))
 
   async function secretsStatus(profileId: string): Promise<SecretsStatus> {
     const entries = await Promise.all(
@@ -99,12 +102,11 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
 
   async function listProfiles(): Promise<ProfileView[]> {
     let profiles = await repo.list()
-    if (profiles.length === 0 && !seeded && opts.defaultProfile !== null) {
-      seeded = true
+    if (seedPending && profiles.length === 0) {
       const saved = await repo.save({ ...(opts.defaultProfile ?? LOCAL_GATEWAY_PROFILE), access: { mode: 'none' } })
       if (saved.ok) profiles = [saved.value]
     }
-    seeded = true
+    seedPending = false
     return Promise.all(profiles.map(view))
   }
 

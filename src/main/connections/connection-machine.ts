@@ -93,6 +93,11 @@ export function transition(state: ConnectionState, event: ConnectionEvent, ctx: 
       switch (state.kind) {
         case 'connecting':
         case 'handshaking':
+          // New credentials while a dial is in flight: that dial used the old ones, start over.
+          if (event.type === 'credentials-updated') {
+            return { state: { kind: 'connecting', attempt: state.attempt, resuming: state.resuming }, effects: [{ type: 'close-socket' }, { type: 'dial' }] }
+          }
+          return stay(state)
         case 'ready':
           return stay(state)
         case 'idle':

@@ -16,11 +16,11 @@ afterEach(async () => {
   await gw?.close()
 })
 
-function setup() {
+function setup(configDir = mkdtempSync(join(tmpdir(), 'aether-svc-'))) {
   const opened: string[] = []
   const events: { channel: EventChannel; payload: unknown }[] = []
   services = createAppServices({
-    configDir: mkdtempSync(join(tmpdir(), 'aether-svc-')),
+    configDir,
     secrets: new MemorySecretStore(),
     secretStorage: { kind: 'memory' },
     openExternal: async (url) => {
@@ -54,6 +54,16 @@ describe('app services (the handlers behind IPC)', () => {
     expect(list).toHaveLength(1)
     expect(list[0]).toMatchObject({ name: 'Local gateway', url: 'ws://127.0.0.1:18789', sessionKey: 'agent:main:main' })
     expect(list[0]!.secrets.gatewayToken).toEqual({ set: false, hint: 'not set' })
+  })
+
+  it('does not bring the local gateway back after the operator removed every gateway', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aether-svc-'))
+    const first = setup(dir)
+    const [seeded] = await first.call<ProfileView[]>('profiles:list')
+    await first.call('profiles:remove', seeded!.id)
+    await services!.dispose()
+    const again = setup(dir)
+    expect(await again.call<ProfileView[]>('profiles:list')).toEqual([])
   })
 
   it('validates arguments with the contract schema and returns errors as values', async () => {

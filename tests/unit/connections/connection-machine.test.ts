@@ -87,3 +87,11 @@ describe('connection state machine', () => {
     expect(r.effects).toEqual(['cancel-retry', 'dial'])
   })
 })
+
+describe('credentials changed mid-dial', () => {
+  it('restarts the dial with the new credentials', () => {
+    const r = run({ kind: 'handshaking', attempt: 1, resuming: false }, { type: 'credentials-updated' })
+    expect(r.state).toEqual({ kind: 'connecting', attempt: 1, resuming: false })
+    expect(r.effects).toEqual(['close-socket', 'dial'])
+  })
+})

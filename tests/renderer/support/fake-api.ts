@@ -1,0 +1,204 @@
+/**
+ * An in-memory AetherApi for the renderer tests: profiles, secrets (kept here, never in the
+ * renderer), connection snapshots and session events that a test pushes by hand, and a log of
+ * every call.
+ */
+import type { AetherApi, ChatMessage, ProfileDraft, ProfileView, SecretKind, SecretsStatus, SessionEvent, SessionSummary } from '../../../src/shared/ipc-contract'
+import type { ConnectionSnapshot, ConnectionState } from '../../../src/shared/connection-state'
+import { appError, fail, ok, type AppError, type Result } from '../../../src/shared/errors'
+import { DEFAULT_SESSION_KEY } from '../../../src/shared/profile'
+
+export interface FakeCall {
+  method: string
+  args: unknown[]
+}
+
+export class FakeApi {
+  readonly calls: FakeCall[] = []
+  readonly profiles = new Map<string, ProfileView>()
+  readonly secrets = new Map<string, string>()
+  readonly history = new Map<string, ChatMessage[]>()
+  sessions: SessionSummary[] = []
+  snapshots: ConnectionSnapshot[] = []
+  /** What the next session.send answers (default: a new run id). */
+  sendResult: (() => Result<{ runId: string }>) | undefined
+  /** What the next profiles.save answers instead of saving. */
+  saveResult: (() => Result<ProfileView>) | undefined
+  /** Called inside connection.snapshots() before it answers (to push an event "in between"). */
+  beforeSnapshotsAnswer: (() => void) | undefined
+  private stateListeners = new Set<(s: ConnectionSnapshot) => void>()
+  private eventListeners = new Set<(e: SessionEvent) => void>()
+  private nextId = 1
+  private seq = new Map<string, number>()
+  private historyGate: Promise<void> | undefined
+
+  /** The AetherApi object the renderer gets. */
+  readonly api: AetherApi = {
+    app: {
+      info: async () => this.log('app.info', [], ok({ name: 'Aether Remote', version: '0.1.0', platform: 'linux', secretStorage: { kind: 'keychain' as const } }))
+    },
+    profiles: {
+      list: async () => this.log('profiles.list', [], ok([...this.profiles.values()])),
+      save: async (draft: ProfileDraft) => this.log('profiles.save', [draft], this.save(draft)),
+      remove: async (id: string) => this.log('profiles.remove', [id], ok({ removed: this.profiles.delete(id) }))
+    },
+    secrets: {
+      set: async (id: string, kind: SecretKind, value: string) => {
+        this.secrets.set(`${id}/${kind}`, value)
+        return this.log('secrets.set', [id, kind, value], this.status(id))
+      },
+      clear: async (id: string, kind: SecretKind) => {
+        this.secrets.delete(`${id}/${kind}`)
+        return this.log('secrets.clear', [id, kind], this.status(id))
+      }
+    },
+    connection: {
+      connect: async (id: string) => this.log('connection.connect', [id], ok(this.snapshot(id, { kind: 'connecting', attempt: 1, resuming: false }))),
+      disconnect: async (id: string) => this.log('connection.disconnect', [id], ok(this.snapshot(id, { kind: 'idle' }))),
+      snapshots: async () => {
+        const answer = [...this.snapshots]
+        this.beforeSnapshotsAnswer?.()
+        return this.log('connection.snapshots', [], ok(answer))
+      },
+      onState: (listener) => {
+        this.calls.push({ method: 'connection.onState', args: [] })
+        this.stateListeners.add(listener)
+        return () => this.stateListeners.delete(listener)
+      }
+    },
+    session: {
+      history: async (id: string, key: string) => {
+        await this.historyGate
+        return this.log('session.history', [id, key], ok(this.history.get(`${id}/${key}`) ?? []))
+      },
+      list: async (id: string) => this.log('session.list', [id], ok(this.sessions)),
+      send: async (id: string, key: string, text: string, clientMessageId: string) =>
+        this.log('session.send', [id, key, text, clientMessageId], this.sendResult ? this.sendResult() : ok({ runId: `run-${this.nextId++}` })),
+      abort: async (id: string, key: string, runId?: string) => this.log('session.abort', [id, key, runId], ok({ aborted: true })),
+      onEvent: (listener) => {
+        this.calls.push({ method: 'session.onEvent', args: [] })
+        this.eventListeners.add(listener)
+        return () => this.eventListeners.delete(listener)
+      }
+    },
+    shell: { openExternal: async (url: string) => this.log('shell.openExternal', [url], ok({ opened: true })) }
+  }
+
+  /** Add a saved profile directly (as if it existed before the app started). */
+  addProfile(partial: Partial<ProfileView> & { name: string; url: string }): ProfileView {
+    const id = partial.id ?? `profile-${this.nextId++}`
+    const profile: ProfileView = {
+      id,
+      sessionKey: DEFAULT_SESSION_KEY,
+      access: { mode: 'none' },
+      options: {},
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      ...partial,
+      secrets: partial.secrets ?? this.statusOf(id)
+    }
+    this.profiles.set(id, profile)
+    return profile
+  }
+
+  /** Push a connection state change to every subscriber (seq defaults to the next one). */
+  pushState(profileId: string, state: ConnectionState, seq?: number): ConnectionSnapshot {
+    const snapshot = seq === undefined ? this.snapshot(profileId, state) : { profileId, seq, state }
+    for (const l of this.stateListeners) l(snapshot)
+    return snapshot
+  }
+
+  pushEvent(event: SessionEvent): void {
+    for (const l of this.eventListeners) l(event)
+  }
+
+  /** Hold session.history answers until the returned function is called. */
+  holdHistory(): () => void {
+    let release!: () => void
+    this.historyGate = new Promise<void>((resolve) => (release = resolve))
+    return () => {
+      this.historyGate = undefined
+      release()
+    }
+  }
+
+  callsTo(method: string): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args)
+  }
+
+  private log<T>(method: string, args: unknown[], result: T): T {
+    this.calls.push({ method, args })
+    return result
+  }
+
+  private snapshot(profileId: string, state: ConnectionState): ConnectionSnapshot {
+    const seq = (this.seq.get(profileId) ?? 0) + 1
+    this.seq.set(profileId, seq)
+    return { profileId, seq, state }
+  }
+
+  private save(draft: ProfileDraft): Result<ProfileView> {
+    if (this.saveResult) return this.saveResult()
+    if (!/^wss?:\/\//.test(draft.url)) return fail(appError('INVALID_URL', 'Invalid gateway URL', 'url: must start with ws:// or wss://.'))
+    const existing = draft.id ? this.profiles.get(draft.id) : undefined
+    const id = existing?.id ?? `profile-${this.nextId++}`
+    const profile: ProfileView = {
+      id,
+      name: draft.name,
+      url: draft.url,
+      sessionKey: draft.sessionKey ?? DEFAULT_SESSION_KEY,
+      access: { ...draft.access },
+      options: { ...draft.options },
+      createdAt: existing?.createdAt ?? '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-02T00:00:00.000Z',
+      secrets: this.statusOf(id)
+    }
+    this.profiles.set(id, profile)
+    return ok(profile)
+  }
+
+  private status(id: string): Result<SecretsStatus> {
+    const status = this.statusOf(id)
+    const profile = this.profiles.get(id)
+    if (profile) this.profiles.set(id, { ...profile, secrets: status })
+    return ok(status)
+  }
+
+  private statusOf(id: string): SecretsStatus {
+    const one = (kind: SecretKind) => {
+      const value = this.secrets.get(`${id}/${kind}`)
+      if (!value) return { set: false, hint: 'not set' }
+      return { set: true, hint: value.length >= 12 ? `set, ends in …${value.slice(-4)}` : 'set' }
+    }
+    return { gatewayToken: one('gatewayToken'), cfClientSecret: one('cfClientSecret'), cfAppToken: one('cfAppToken') }
+  }
+}
+
+/** An error as the main process would build it for a refused Access login. */
+export function accessLoginRequired(extra: Partial<AppError['details']> = {}): AppError {
+  return appError('ACCESS_LOGIN_REQUIRED', 'Cloudflare Access wants a sign-in', 'The gateway is behind Cloudflare Access and this profile sent no credentials it accepts.', {
+    nextSteps: [
+      { action: 'add-service-token', label: 'Add a service token (Client ID and Client Secret) to this profile.' },
+      { action: 'sign-in-email', label: 'Or sign in with your email.' },
+      { action: 'retry', label: 'Then connect again.' }
+    ],
+    likelyCauses: ['No service token is configured for this gateway.', 'The Access policy does not include a Service Auth rule.'],
+    details: {
+      httpStatus: 302,
+      accessTeamDomain: 'acme.cloudflareaccess.com',
+      accessAud: 'a'.repeat(64),
+      credentialsSent: [],
+      accessClaims: {
+        type: 'meta',
+        audience: 'a'.repeat(64),
+        hostname: 'gateway.acme.dev',
+        authStatus: 'NONE',
+        serviceTokenStatus: false,
+        isWarp: false,
+        country: 'DE',
+        rayId: '8f1e2d3c4b5a6978'
+      },
+      ...extra
+    }
+  })
+}
