@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
 # 1. System packages: libsecret headers (keytar builds from source), GNOME Keyring and D-Bus
-#    (a real Secret Service for the keychain tests).
+#    (a real Secret Service for the keychain tests), and Chromium (the renderer end-to-end tests
+#    drive the built renderer in /usr/bin/chromium through playwright-core).
 need_apt=()
 command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
 pkg-config --exists libsecret-1 2>/dev/null || need_apt+=(libsecret-1-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "# installing Debian packages: ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
