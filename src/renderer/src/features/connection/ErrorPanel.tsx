@@ -44,7 +44,14 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
       {claimRows.length > 0 && (
         <FactTable caption="What Cloudflare Access reported" rows={claimRows} testId="access-claims" />
       )}
-      {codeRows.length > 0 && <FactTable caption="What the gateway answered" rows={codeRows} testId="gateway-codes" />}
+      {codeRows.length > 0 && (
+        <FactTable
+          // An Access redirect or an edge page is the server's answer, not the gateway's.
+          caption={error.details.gatewayCode || error.details.gatewayDetailCode ? 'What the gateway answered' : 'What the server answered'}
+          rows={codeRows}
+          testId="gateway-codes"
+        />
+      )}
 
       {causes.length > 0 && (
         <div className="error-panel__section">

@@ -86,7 +86,7 @@ export function GatewayList() {
                   <span className="gateway-item__text">
                     <span className="gateway-item__name">{p.name}</span>
                     <span className="gateway-item__meta">
-                      {hostOf(p.url)} · {KIND_LABEL[kind]}
+                      {KIND_LABEL[kind]} · {hostOf(p.url)}
                     </span>
                   </span>
                 </button>
