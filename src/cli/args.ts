@@ -70,6 +70,12 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     return ok({ command: 'help', ...(rest[0] ? { topic: rest[0] } : {}) })
   }
   if (command === '--version' || command === 'version') return ok({ command: 'version' })
+  // `connect -h`, `profile add --help`: the usage, not an "unknown option" error. Only before a
+  // `--`, after which everything is a value.
+  const end = rest.indexOf('--')
+  if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === '-h' || a === '--help')) {
+    return ok({ command: 'help', topic: command })
+  }
 
   for (const arg of rest) {
     const flag = /^--([a-z-]+)/.exec(arg)?.[1]
@@ -155,7 +161,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     const v = parsed.values
     const name = v.name ?? parsed.positionals[0]
     if (action !== 'list' && !name) return bad(`profile ${action} needs a profile name (--name NAME).`)
-    if (action === 'add' && !v.url) return bad('profile add needs --url <ws(s)://...>.')
+    // add without --url is fine for an existing profile (it is updated); the command checks.
     const timeout = seconds('timeout', v.timeout, 1, 120)
     if (!timeout.ok) return timeout
     return ok({
@@ -184,16 +190,18 @@ Usage:
   npm run cli -- profile list [--json]
   npm run cli -- profile add --name <name> --url <url> [--session KEY] [--access none|service-token|email-otp]
                              [--client-id ID] [--aud AUD] [--ca-file PATH] [--timeout S]
+                             (with the name of a saved profile: updates it, keeping what is not given)
   npm run cli -- profile show <name> [--json]
   npm run cli -- profile remove <name>
 
 connect options:
   --session KEY        session key to chat on (default: the profile's, or agent:main:main)
-  --message TEXT       send TEXT and stream the reply to stdout; without it, print the hello summary
+  --message TEXT       send TEXT and stream the reply to stdout (Ctrl-C aborts the run); without it,
+                       print the hello summary
   --json               one JSON object per line: hello, delta, final, error (with code and details)
   --timeout S          time limit for the WebSocket upgrade and handshake (default 15)
   --reply-timeout S    time limit for the reply (default 300)
-  --ca-file PATH       extra CA certificate (PEM) to trust, on top of the system store
+  --ca-file PATH       extra CA certificate (PEM) to trust for wss://, on top of the system store
   --wait-pairing       when the gateway asks to approve this device, keep retrying until approved
   --pairing-timeout S  give up waiting for approval after S seconds (default: wait until Ctrl-C)
 
@@ -205,5 +213,6 @@ Secrets come from the environment (never from the command line) or, with --profi
 "profile add" stores the secrets it finds in these variables in the keychain.
 
 Exit codes: 0 ok, 1 other error, 2 bad input, 3 Cloudflare Access needs or refused credentials,
-4 gateway refused the token or device, 5 pairing required, 6 network or TLS, 7 timeout.
+4 gateway refused the token or device, 5 pairing required, 6 network or TLS, 7 timeout,
+130 interrupted (Ctrl-C).
 `

@@ -3,6 +3,7 @@
  * it), the profiles file, the secrets from the environment, and this client's identity.
  */
 import os from 'node:os'
+import path from 'node:path'
 import { exitCodeFor, type AppError } from '../shared/errors'
 import type { ClientInfo } from '../main/gateway/protocol'
 import type { SuppliedSecrets } from '../main/gateway/connect-target'
@@ -13,12 +14,30 @@ import { openSystemSecretStore } from '../main/secrets/keytar-secret-store'
 import type { Output } from './output'
 import { APP_VERSION } from '../shared/app-info'
 
+/** The secret store a command got, and whether what goes in it outlives this run. */
+export interface OpenedSecrets {
+  store: SecretStore
+  /** False when there was no keychain and the store is memory only. */
+  persistent: boolean
+}
+
+/** Why a command opens the keychain; `connect` adds what a memory-only identity means for pairing. */
+export interface SecretsPurpose {
+  connect?: boolean
+  /** The command already waits for pairing (no need to suggest --wait-pairing). */
+  waitPairing?: boolean
+}
+
 export interface CliContext {
   output: Output
   suppliedSecrets: SuppliedSecrets
   clientInfo: ClientInfo
   userAgent: string
-  secrets(): Promise<SecretStore>
+  /** The directory relative paths on the command line are relative to. */
+  cwd: string
+  /** The keychain (or memory when there is none, with a one-line warning the first time). */
+  secrets(purpose?: SecretsPurpose): Promise<SecretStore>
+  openSecrets(purpose?: SecretsPurpose): Promise<OpenedSecrets>
   profiles(): ProfileRepo
   /** Print an error and return its exit code. */
   fail(error: AppError): number
@@ -33,9 +52,50 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv): SuppliedSecrets {
   return s
 }
 
-export function createCliContext(output: Output, env: NodeJS.ProcessEnv = process.env): CliContext {
-  let store: Promise<SecretStore> | undefined
+/**
+ * Where the user ran the command: under `npm run cli`, npm changes into the package directory
+ * and leaves the original one in INIT_CWD.
+ */
+export function invocationDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return env.INIT_CWD && path.isAbsolute(env.INIT_CWD) ? env.INIT_CWD : cwd
+}
+
+/** A few words for why the keychain could not be used, from the warning's `details.check`. */
+const SHORT_CAUSE: Record<string, string> = {
+  'native-module': 'the keychain library could not be loaded',
+  'no-session-bus': 'no D-Bus session bus',
+  'no-secret-service': 'no Secret Service running',
+  locked: 'the keyring is locked',
+  'access-denied': 'access to it was denied',
+  'no-default-keychain': 'no default keychain',
+  timeout: 'it did not answer in time',
+  unknown: 'it failed'
+}
+
+/** The one-line warning for a memory-only secret store. */
+export function memoryStoreWarning(warning: AppError, purpose: SecretsPurpose = {}): string {
+  const cause = SHORT_CAUSE[warning.details.check ?? ''] ?? SHORT_CAUSE.unknown
+  let line = `No keychain available (${cause}): secrets and this device's identity are kept in memory for this run only.`
+  if (purpose.connect) {
+    line += ' The gateway will see a new device each run'
+    line += purpose.waitPairing ? '.' : '; use --wait-pairing to approve it in one go.'
+  }
+  return line
+}
+
+/** What opening the secret store gave (openSystemSecretStore's answer; tests pass their own). */
+export type OpenedStore = { kind: 'keychain'; store: SecretStore } | { kind: 'memory'; store: SecretStore; warning: AppError }
+
+export function createCliContext(
+  output: Output,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { openStore?: () => Promise<OpenedStore> } = {}
+): CliContext {
+  let store: Promise<OpenedSecrets> | undefined
   let repo: ProfileRepo | undefined
+  const open =
+    opts.openStore ??
+    (() => openSystemSecretStore({ ...(env.AETHER_KEYCHAIN_SERVICE ? { service: env.AETHER_KEYCHAIN_SERVICE } : {}) }))
   const ctx: CliContext = {
     output,
     suppliedSecrets: secretsFromEnv(env),
@@ -46,14 +106,19 @@ export function createCliContext(output: Output, env: NodeJS.ProcessEnv = proces
       displayName: `Aether Remote CLI (${os.hostname()})`
     },
     userAgent: `AetherRemote/${APP_VERSION} (${process.platform}; cli)`,
-    secrets() {
-      store ??= openSystemSecretStore({
-        ...(env.AETHER_KEYCHAIN_SERVICE ? { service: env.AETHER_KEYCHAIN_SERVICE } : {})
-      }).then((opened) => {
-        if (opened.kind === 'memory') output.warning(`${opened.warning.title}: ${opened.warning.message}`)
-        return opened.store
+    cwd: invocationDir(env),
+    openSecrets(purpose) {
+      store ??= open().then((opened) => {
+        if (opened.kind === 'memory') {
+          output.warning(memoryStoreWarning(opened.warning, purpose))
+          return { store: opened.store, persistent: false }
+        }
+        return { store: opened.store, persistent: true }
       })
       return store
+    },
+    async secrets(purpose) {
+      return (await ctx.openSecrets(purpose)).store
     },
     profiles() {
       repo ??= new ProfileRepo(profilesFilePath(defaultConfigDir(env)))

@@ -11,6 +11,7 @@ import { runConnect } from './commands/connect'
 import { runProfile } from './commands/profile'
 import { createCliContext, secretsFromEnv } from './context'
 import { createOutput } from './output'
+import { installStdioErrorHandlers } from './stdio'
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const supplied = secretsFromEnv(env)
@@ -46,6 +47,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     )
   }
 }
+
+installStdioErrorHandlers({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  exit: (code) => process.exit(code),
+  currentCode: () => (typeof process.exitCode === 'number' ? process.exitCode : undefined)
+})
 
 main(process.argv.slice(2)).then(
   (code) => {

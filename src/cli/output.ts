@@ -1,10 +1,16 @@
 /**
  * Everything the CLI prints: human text or one JSON object per line, always through the
  * redactor so no known secret can reach the terminal.
+ *
+ * Human output also goes through sanitizeForTerminal, here and only here: error fields, the
+ * hello summary and the streamed reply all carry text chosen by the gateway, a proxy or the
+ * agent, and a terminal would obey the ESC sequences in it. JSON output needs no such step:
+ * JSON.stringify escapes every control character.
  */
 import type { AppError } from '../shared/errors'
 import { exitCodeFor } from '../shared/errors'
 import { redactSecrets } from '../shared/redact'
+import { sanitizeForTerminal } from '../shared/terminal-text'
 
 export interface Output {
   json: boolean
@@ -26,11 +32,13 @@ export function createOutput(opts: {
 }): Output {
   const stdout = opts.stdout ?? process.stdout
   const stderr = opts.stderr ?? process.stderr
-  const clean = (s: string) => redactSecrets(s, opts.secrets)
+  const redact = (s: string) => redactSecrets(s, opts.secrets)
+  // Redacted before and after: a secret split by control characters is whole again once they go.
+  const clean = (s: string) => redact(sanitizeForTerminal(redact(s)))
   const o: Output = {
     json: opts.json,
     event(obj) {
-      if (opts.json) stdout.write(clean(JSON.stringify(obj)) + '\n')
+      if (opts.json) stdout.write(redact(JSON.stringify(obj)) + '\n')
     },
     out(text) {
       if (!opts.json) stdout.write(clean(text))
@@ -64,6 +72,11 @@ export function createOutput(opts: {
   return o
 }
 
+/** Text from the peer on one line, so it cannot pose as further lines of the error block. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
 function yesNo(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'yes' : 'no'
 }
@@ -92,6 +105,13 @@ export function formatError(error: AppError): string {
   else if (error.category === 'access') lines.push('  Credentials sent: none')
   if (d.gatewayDetailCode || d.gatewayCode) {
     lines.push(`  Gateway answer: ${[d.gatewayCode, d.gatewayDetailCode].filter(Boolean).join(' / ')}`)
+  }
+  // The gateway's own words only where no code of ours explains the refusal.
+  if (d.gatewayMessage && (error.code === 'GATEWAY_REJECTED' || error.code === 'REQUEST_FAILED')) {
+    lines.push(`  Gateway said: ${oneLine(d.gatewayMessage)}`)
+  }
+  if (d.closeCode !== undefined) {
+    lines.push(`  Close code: ${d.closeCode}${d.closeReason ? ` (reason: ${oneLine(d.closeReason)})` : ''}`)
   }
   if (d.httpStatus) lines.push(`  HTTP status: ${d.httpStatus}${d.cloudflareErrorCode ? ` (Cloudflare error ${d.cloudflareErrorCode})` : ''}`)
   if (d.systemCode) lines.push(`  System error: ${d.systemCode}`)

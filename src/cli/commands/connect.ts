@@ -1,17 +1,35 @@
 /**
  * `connect`: dial a gateway (ad hoc or from a profile), print the hello summary, or send one
  * message and stream the reply.
+ *
+ * Ctrl-C: while connecting it cancels the attempt; once a message is on its way (waiting for
+ * the gateway to accept it, or while the reply streams) it asks the gateway to stop the run
+ * (chat.abort) and waits a moment for the confirmation, never more than ABORT_WAIT_MS. Either
+ * way the exit code is 130. A second Ctrl-C ends the process at once.
  */
+import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import { appError, exitCodeFor, type AppError } from '../../shared/errors'
 import { targetFromProfile, targetFromUrl, type ResolvedTarget, type SuppliedSecrets } from '../../main/gateway/connect-target'
 import { connectGateway, connectWaitingForPairing, type ConnectorDeps, type Connected } from '../../main/gateway/gateway-connector'
-import { ChatSession } from '../../main/gateway/chat-session'
+import { ChatSession, type ChatRun, type RunOutcome } from '../../main/gateway/chat-session'
 import type { HelloSummary } from '../../main/gateway/gateway-connection'
+import { secretKeys } from '../../main/secrets/secret-store'
 import type { Result } from '../../shared/errors'
 import type { ConnectArgs } from '../args'
-import type { CliContext } from '../context'
+import type { CliContext, SecretsPurpose } from '../context'
+import { findProfile, loadProfiles } from '../profiles-file'
 
-function helloEvent(hello: HelloSummary, sessionKey: string): Record<string, unknown> {
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130
+
+/** How long Ctrl-C waits for the gateway to confirm the abort; the CLI ends within 3 s. */
+export const ABORT_WAIT_MS = 2_000
+
+/** How the device token of this connection was kept, for the summary. */
+type DeviceTokenFate = 'none' | 'stored' | 'memory' | 'not-stored'
+
+function helloEvent(hello: HelloSummary, sessionKey: string, fate: DeviceTokenFate): Record<string, unknown> {
   return {
     type: 'hello',
     protocol: hello.protocol,
@@ -22,33 +40,44 @@ function helloEvent(hello: HelloSummary, sessionKey: string): Record<string, unk
     scopes: hello.scopes,
     authMethod: hello.authMethod ?? null,
     tickIntervalMs: hello.tickIntervalMs,
-    deviceTokenIssued: hello.deviceTokenIssued
+    deviceTokenIssued: hello.deviceTokenIssued,
+    deviceTokenStored: fate === 'stored'
   }
 }
 
-function helloText(hello: HelloSummary, sessionKey: string, url: string): string {
+function helloText(hello: HelloSummary, sessionKey: string, url: string, fate: DeviceTokenFate): string {
+  const token: Record<DeviceTokenFate, string> = {
+    none: '',
+    stored: ' (device token issued and stored)',
+    memory: ' (device token issued; kept in memory for this run only, no keychain)',
+    'not-stored': ' (device token issued, but it could not be stored)'
+  }
   return [
     `Connected to ${url}`,
     `  gateway version: ${hello.serverVersion ?? 'unknown'}`,
     `  protocol: ${hello.protocol}`,
     `  session: ${sessionKey} (gateway main session: ${hello.mainSessionKey})`,
     `  permissions: ${hello.scopes.length > 0 ? hello.scopes.join(', ') : 'none'}`,
-    `  signed in with: ${hello.authMethod ?? 'token'}${hello.deviceTokenIssued ? ' (device token issued and stored)' : ''}`
+    `  signed in with: ${hello.authMethod ?? 'token'}${token[fate]}`
   ].join('\n')
 }
 
 export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<number> {
   const { output } = ctx
   const supplied: SuppliedSecrets = ctx.suppliedSecrets
+  const caFile = args.caFile !== undefined ? path.resolve(ctx.cwd, args.caFile) : undefined
   const overrides = {
     ...(args.session ? { sessionKey: args.session } : {}),
-    ...(args.caFile ? { caFile: args.caFile } : {}),
+    ...(caFile ? { caFile } : {}),
     ...(args.timeoutSec ? { connectTimeoutMs: Math.round(args.timeoutSec * 1000) } : {})
   }
+  const purpose: SecretsPurpose = { connect: true, waitPairing: args.waitPairing }
 
   let resolved: Result<ResolvedTarget>
   if (args.profile) {
-    const profile = await ctx.profiles().get(args.profile)
+    const loaded = await loadProfiles(ctx)
+    if (!loaded.ok) return ctx.fail(loaded.error)
+    const profile = findProfile(loaded.value, args.profile)
     if (!profile) {
       return ctx.fail(
         appError('PROFILE_NOT_FOUND', 'No such profile', `There is no saved profile named "${args.profile}".`, {
@@ -56,16 +85,20 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
         })
       )
     }
-    resolved = await targetFromProfile(profile, await ctx.secrets(), supplied, overrides)
+    resolved = await targetFromProfile(profile, await ctx.secrets(purpose), supplied, overrides)
   } else {
     resolved = targetFromUrl(args.url ?? '', supplied, overrides)
   }
   if (!resolved.ok) return ctx.fail(resolved.error)
   const { target, sessionKey } = resolved.value
   for (const w of resolved.value.warnings) output.warning(w)
+  if (caFile && !target.url.secure) {
+    output.warning(`The CA file only applies to wss:// addresses; ${target.url.href} is plain ws://, so it is not used.`)
+  }
 
+  const opened = await ctx.openSecrets(purpose)
   const deps: ConnectorDeps = {
-    secrets: await ctx.secrets(),
+    secrets: opened.store,
     client: ctx.clientInfo,
     userAgent: ctx.userAgent
   }
@@ -94,12 +127,29 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
     } else {
       connected = await connectGateway(target, deps, { signal: abort.signal, onProgress })
     }
-    if (!connected.ok) return ctx.fail(connected.error)
+    if (!connected.ok) {
+      if (abort.signal.aborted) {
+        output.info('Cancelled.')
+        if (connected.error.code !== 'CANCELLED') ctx.fail(connected.error)
+        return EXIT_INTERRUPTED
+      }
+      if (args.waitPairing && args.pairingTimeoutSec && connected.error.code === 'PAIRING_REQUIRED') {
+        output.info(`Stopped waiting for approval after ${args.pairingTimeoutSec} s.`)
+      }
+      return ctx.fail(connected.error)
+    }
     const { connection, warnings } = connected.value
+    if (abort.signal.aborted) {
+      // Ctrl-C during the handshake, which cannot be interrupted: do not go on to send anything.
+      connection.close()
+      output.info('Cancelled.')
+      return EXIT_INTERRUPTED
+    }
     for (const w of warnings) output.warning(w)
-    output.event(helloEvent(connection.hello, sessionKey))
+    const fate = await deviceTokenFate(connection, deps, target.targetId, opened.persistent)
+    output.event(helloEvent(connection.hello, sessionKey, fate))
     if (args.message === undefined) {
-      output.out(helloText(connection.hello, sessionKey, target.url.href) + '\n')
+      output.out(helloText(connection.hello, sessionKey, target.url.href, fate) + '\n')
       connection.close()
       return 0
     }
@@ -112,6 +162,40 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
   }
 }
 
+async function deviceTokenFate(
+  connection: Connected['connection'],
+  deps: ConnectorDeps,
+  targetId: string,
+  persistent: boolean
+): Promise<DeviceTokenFate> {
+  const issued = connection.issuedDeviceToken
+  if (!issued) return 'none'
+  let kept = false
+  try {
+    kept = (await deps.secrets.get(secretKeys.deviceToken(targetId))) === issued
+  } catch {
+    kept = false
+  }
+  if (!kept) return 'not-stored'
+  return persistent ? 'stored' : 'memory'
+}
+
+/** Resolves when the signal aborts (at once if it already has). */
+function whenAborted(signal: AbortSignal): Promise<'interrupted'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('interrupted')
+    else signal.addEventListener('abort', () => resolve('interrupted'), { once: true })
+  })
+}
+
+function delay<T>(ms: number, value: T): { promise: Promise<T>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), ms)
+  })
+  return { promise, cancel: () => clearTimeout(timer) }
+}
+
 async function chatOnce(
   connection: Connected['connection'],
   sessionKey: string,
@@ -121,54 +205,116 @@ async function chatOnce(
 ): Promise<number> {
   const { output } = ctx
   const session = new ChatSession(connection, sessionKey)
-  const sent = await session.send(args.message ?? '')
-  if (!sent.ok) return ctx.fail(sent.error)
-  const run = sent.value
-  let printedAny = false
-  run.onUpdate((u) => {
-    if (u.type === 'delta') {
-      output.event({ type: 'delta', runId: u.runId, text: u.appended, replaced: u.replaced })
-      if (u.replaced && printedAny) output.out('\n')
-      output.out(u.appended)
-      printedAny = printedAny || u.appended.length > 0
-    } else if (u.type === 'status') {
-      output.event({ type: 'status', runId: u.runId, phase: u.phase })
+  const interrupted = whenAborted(signal)
+  // Our own idempotency key, which the gateway uses as the run id: known before the gateway
+  // accepts the message, so Ctrl-C in that window can already name the run to stop.
+  const runId = randomUUID()
+  const printed = { any: false }
+  try {
+    const sending = session.send(args.message ?? '', { idempotencyKey: runId })
+    const first = await Promise.race([sending, interrupted])
+    if (first === 'interrupted') return await abortRun(session, runId, sending, false, ctx, printed)
+    if (!first.ok) return ctx.fail(first.error)
+    const run = first.value
+    // What was printed so far. Events that arrived together with the gateway's acceptance were
+    // applied before this listener existed, so each delta prints what is missing from the text
+    // so far rather than only its own part.
+    let shown = ''
+    run.onUpdate((u) => {
+      if (u.type === 'delta') {
+        const piece = !u.replaced && u.text.startsWith(shown) ? u.text.slice(shown.length) : u.text
+        const replaced = u.replaced || !u.text.startsWith(shown)
+        output.event({ type: 'delta', runId: u.runId, text: piece, replaced })
+        if (replaced && printed.any) output.out('\n')
+        output.out(piece)
+        shown = u.text
+        printed.any = printed.any || piece.length > 0
+      } else if (u.type === 'status') {
+        output.event({ type: 'status', runId: u.runId, phase: u.phase })
+      }
+    })
+    const timeout = delay(args.replyTimeoutSec * 1000, 'timeout' as const)
+    const outcome = await Promise.race([run.done, timeout.promise, interrupted])
+    timeout.cancel()
+    if (outcome === 'interrupted') return await abortRun(session, run.runId, Promise.resolve(first), true, ctx, printed)
+    if (outcome === 'timeout') {
+      const limit = delay(ABORT_WAIT_MS, undefined)
+      await Promise.race([session.abort(run.runId), limit.promise])
+      limit.cancel()
+      if (printed.any) output.out('\n')
+      return ctx.fail(
+        appError('TIMEOUT', 'The reply did not finish in time', `The agent\u2019s reply did not finish within ${args.replyTimeoutSec} s; the run was aborted.`, {
+          details: { timeoutMs: args.replyTimeoutSec * 1000 },
+          nextSteps: [{ action: 'retry', label: 'Retry with a longer --reply-timeout.' }]
+        })
+      )
     }
-  })
-  // Ctrl-C while the reply streams: stop the run on the gateway rather than leave it going.
-  const onAbort = () => void session.abort(run.runId)
-  signal.addEventListener('abort', onAbort, { once: true })
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), args.replyTimeoutSec * 1000)
-  })
-  const outcome = await Promise.race([run.done, timeout])
-  clearTimeout(timer)
-  signal.removeEventListener('abort', onAbort)
-  session.dispose()
-  if (outcome === 'timeout') {
-    await session.abort(run.runId)
-    return ctx.fail(
-      appError('TIMEOUT', 'The reply did not finish in time', `The agent\u2019s reply did not finish within ${args.replyTimeoutSec} s; the run was aborted.`, {
-        details: { timeoutMs: args.replyTimeoutSec * 1000 },
-        nextSteps: [{ action: 'retry', label: 'Retry with a longer --reply-timeout.' }]
-      })
-    )
+    if (outcome.state === 'final') {
+      output.event({ type: 'final', runId: run.runId, text: outcome.text, stopReason: outcome.stopReason ?? null })
+      if (!printed.any) output.out(outcome.text)
+      else if (outcome.text.startsWith(shown)) output.out(outcome.text.slice(shown.length))
+      output.out('\n')
+      return 0
+    }
+    if (outcome.state === 'aborted') {
+      output.event({ type: 'aborted', runId: run.runId, text: outcome.text, stopReason: outcome.stopReason ?? null })
+      output.out('\n')
+      output.info('The run was aborted.')
+      return 1
+    }
+    if (printed.any) output.out('\n')
+    return ctx.fail(outcome.error)
+  } finally {
+    session.dispose()
   }
-  if (outcome.state === 'final') {
-    output.event({ type: 'final', runId: run.runId, text: outcome.text, stopReason: outcome.stopReason ?? null })
-    if (!printedAny) output.out(outcome.text)
-    output.out('\n')
-    return 0
-  }
-  if (outcome.state === 'aborted') {
-    output.event({ type: 'aborted', runId: run.runId, text: outcome.text, stopReason: outcome.stopReason ?? null })
-    output.out('\n')
+}
+
+/**
+ * Ctrl-C with a message on its way: ask the gateway to stop the run, wait briefly for it to
+ * say so, and end with 130 whatever it answers (or if it never does).
+ */
+async function abortRun(
+  session: ChatSession,
+  runId: string,
+  sending: Promise<Result<ChatRun>>,
+  acceptedAlready: boolean,
+  ctx: CliContext,
+  printed: { any: boolean }
+): Promise<number> {
+  const { output } = ctx
+  if (printed.any) output.out('\n')
+  printed.any = false
+  output.event({ type: 'aborting', runId })
+  output.info('Aborting the run\u2026 (Ctrl-C again to quit at once)')
+  const aborts = [session.abort(runId)]
+  const deadline = delay(ABORT_WAIT_MS, 'deadline' as const)
+  const settle = (async (): Promise<RunOutcome | 'not-started' | 'asked'> => {
+    const sent = await sending
+    if (!sent.ok) return 'not-started'
+    runId = sent.value.runId
+    // Accepted only after our chat.abort left: the gateway may not have known the run yet, so ask again.
+    if (!acceptedAlready) aborts.push(session.abort(runId))
+    const answered = Promise.all(aborts).then(() => delay(300, 'asked' as const).promise)
+    return Promise.race([sent.value.done, answered])
+  })()
+  const result = await Promise.race([settle, deadline.promise])
+  deadline.cancel()
+  if (result === 'deadline') {
+    output.info(`The gateway did not confirm the abort within ${ABORT_WAIT_MS / 1000} s; stopped waiting.`)
+  } else if (result === 'not-started') {
+    output.info('The message was not sent.')
+  } else if (result === 'asked') {
+    output.info('Asked the gateway to stop the run.')
+  } else if (result.state === 'aborted') {
+    output.event({ type: 'aborted', runId, text: result.text, stopReason: result.stopReason ?? null })
     output.info('The run was aborted.')
-    return signal.aborted ? 130 : 1
+  } else if (result.state === 'final') {
+    output.event({ type: 'final', runId, text: result.text, stopReason: result.stopReason ?? null })
+    output.info('The run had already finished.')
+  } else {
+    output.info('The run ended with an error.')
   }
-  if (printedAny) output.out('\n')
-  return ctx.fail(outcome.error)
+  return EXIT_INTERRUPTED
 }
 
 /** Exit code for an error, printing it first. */

@@ -75,6 +75,15 @@ export function normaliseAppToken(input: string): string {
 }
 
 /**
+ * True when `jwt` (already normalised) holds only characters a JWT can have: base64url and the
+ * dots between its parts. A token with a newline, tab or space inside (a paste broken over lines,
+ * two values run together) cannot be sent in a header at all, so it is refused before dialling.
+ */
+export function hasOnlyTokenCharacters(jwt: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(jwt)
+}
+
+/**
  * Decode an app token without verifying it and check type, audience and validity window.
  *
  * Checks run in the order that names the real problem first: unreadable → wrong kind of token →

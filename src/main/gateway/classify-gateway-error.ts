@@ -21,9 +21,22 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined
 }
 
-/** The approval command an operator runs on the gateway host. */
+/**
+ * What a pairing request id may look like to be used at all. It is the gateway's text and ends
+ * up in a command the operator is told to paste into a shell, so anything beyond plain id
+ * characters (spaces, `;`, `$(...)`, quotes, control characters) is not trusted.
+ */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The request id when it is safe to show and put in a command, else undefined. */
+export function safePairingRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && SAFE_REQUEST_ID.test(value) ? value : undefined
+}
+
+/** The approval command an operator runs on the gateway host (`openclaw devices list` for an unsafe id). */
 export function pairingApprovalCommand(requestId: string): string {
-  return `openclaw devices approve ${requestId}`
+  const id = safePairingRequestId(requestId)
+  return id ? `openclaw devices approve ${id}` : 'openclaw devices list'
 }
 
 /**
@@ -186,13 +199,15 @@ export function classifyGatewayError(
   return appError(
     ctx.method && ctx.method !== 'connect' ? 'REQUEST_FAILED' : 'GATEWAY_REJECTED',
     ctx.method && ctx.method !== 'connect' ? `The gateway refused ${ctx.method}` : 'The gateway refused the connection',
-    `The gateway answered ${err.code}${detailCode ? ` (${detailCode})` : ''}.`,
+    err.code === 'UNKNOWN' && !detailCode
+      ? 'The gateway refused with an error that carries no code.'
+      : `The gateway answered ${err.code}${detailCode ? ` (${detailCode})` : ''}.`,
     { details: base, retryable: err.retryable === true, nextSteps: [{ action: 'retry', label: 'Retry.' }] }
   )
 }
 
 function pairingError(d: Record<string, unknown>, base: ErrorDetails): AppError {
-  const requestId = str(d.requestId)
+  const requestId = safePairingRequestId(d.requestId)
   const reason = str(d.reason)
   const why: Record<string, string> = {
     'not-paired': 'This device has not been approved on the gateway yet.',
@@ -295,6 +310,67 @@ export function classifyBareClose(close: CloseInfo, phase: 'handshake' | 'ready'
       details: { closeCode: close.code, ...(close.reason ? { closeReason: close.reason.slice(0, 123) } : {}) },
       retryable: true,
       nextSteps: [{ action: 'retry', label: 'Connect again.' }]
+    }
+  )
+}
+
+/** Plain words for the `ws` library's frame errors (its `code`s all start with WS_ERR_). */
+function webSocketFault(code: string, maxMessageBytes: number): string {
+  switch (code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+      return `a message larger than ${Math.round(maxMessageBytes / (1024 * 1024))} MB`
+    case 'WS_ERR_INVALID_UTF8':
+      return 'text that is not valid UTF-8'
+    case 'WS_ERR_INVALID_OPCODE':
+      return 'a frame of an unknown type'
+    case 'WS_ERR_EXPECTED_MASK':
+    case 'WS_ERR_UNEXPECTED_MASK':
+      return 'a frame masked the wrong way'
+    case 'WS_ERR_UNEXPECTED_RSV_1':
+    case 'WS_ERR_UNEXPECTED_RSV_2_3':
+      return 'a frame with reserved bits set'
+    case 'WS_ERR_EXPECTED_FIN':
+      return 'a fragmented control frame'
+    case 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH':
+      return 'a control frame that is too long'
+    case 'WS_ERR_INVALID_CLOSE_CODE':
+      return 'a close frame with an invalid code'
+    default:
+      return 'a malformed frame'
+  }
+}
+
+/**
+ * A connection that ended because the peer's bytes were not valid WebSocket (bad frame, bad
+ * UTF-8, a message over the size limit), told by the last `ws` error seen before the close.
+ * Undefined when that error was not a WebSocket framing error (then the close explains it).
+ */
+export function classifyStreamError(
+  err: { code?: unknown } | undefined,
+  ctx: { close?: CloseInfo; phase: 'handshake' | 'ready'; maxMessageBytes: number }
+): AppError | undefined {
+  const code = typeof err?.code === 'string' ? err.code : undefined
+  if (!code || !code.startsWith('WS_ERR_')) return undefined
+  const details: ErrorDetails = { systemCode: code }
+  if (ctx.close) {
+    details.closeCode = ctx.close.code
+    if (ctx.close.reason) details.closeReason = ctx.close.reason.slice(0, 123)
+  }
+  return appError(
+    'PROTOCOL_ERROR',
+    ctx.phase === 'handshake' ? 'The gateway broke the connection during the handshake' : 'The gateway broke the connection',
+    `The gateway sent data that is not valid WebSocket (${webSocketFault(code, ctx.maxMessageBytes)}), so the connection was closed.`,
+    {
+      details,
+      likelyCauses: [
+        'A proxy between this computer and the gateway corrupts or truncates WebSocket traffic.',
+        'The gateway (or the service at this address) has a bug.'
+      ],
+      retryable: true,
+      nextSteps: [
+        { action: 'retry', label: 'Connect again.' },
+        { action: 'check-url', label: 'If it keeps happening, check what sits between this computer and the gateway.' }
+      ]
     }
   )
 }

@@ -8,10 +8,10 @@
  * error before anything is dialled.
  */
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import { parseGatewayUrl, type GatewayUrl } from '../../shared/gateway-url'
+import { isLoopbackHost, parseGatewayUrl, type GatewayUrl } from '../../shared/gateway-url'
 import { DEFAULT_CONNECT_TIMEOUT_MS, type GatewayProfile } from '../../shared/profile'
 import { validateServiceTokenInput, type AccessCredentials } from '../cf-access/access-credentials'
-import { normaliseAppToken } from '../cf-access/app-token'
+import { hasOnlyTokenCharacters, normaliseAppToken } from '../cf-access/app-token'
 import { secretKeys, urlTargetId, type SecretStore } from '../secrets/secret-store'
 import type { ConnectTarget } from './gateway-connector'
 
@@ -38,6 +38,42 @@ function clean(value: string | undefined | null): string | undefined {
 
 function invalidInput(title: string, message: string): AppError {
   return appError('INVALID_INPUT', title, message)
+}
+
+/** The app token as sent, or an INVALID_INPUT error when it holds characters no JWT has. */
+function appTokenValue(raw: string, source: string): Result<string> {
+  const token = normaliseAppToken(raw)
+  if (token !== '' && !hasOnlyTokenCharacters(token)) {
+    return fail(
+      appError(
+        'INVALID_INPUT',
+        'The app token is not usable',
+        `The Cloudflare Access app token (${source}) contains characters a token cannot have (a line break, tab, space or other symbol inside it). Copy the CF_Authorization value again, on one line.`,
+        { nextSteps: [{ action: 'renew-app-token', label: 'Paste the whole CF_Authorization cookie value again, without line breaks.' }] }
+      )
+    )
+  }
+  return ok(token)
+}
+
+/**
+ * Access credentials are bearer secrets: sent over plain ws:// they cross the network readable
+ * by anyone on the path. Only loopback (a local tunnel endpoint, tests) is exempt.
+ */
+function refuseCredentialsInClear(url: GatewayUrl, access: AccessCredentials): AppError | undefined {
+  if (access.kind === 'none' || url.secure || isLoopbackHost(url.host)) return undefined
+  const what = access.kind === 'service-token' ? 'service token' : 'app token'
+  return appError(
+    'INVALID_INPUT',
+    'Access credentials need wss://',
+    `A Cloudflare Access ${what} is set, but ${url.host} is reached over plain ws://, which would send it unencrypted: Cloudflare Access credentials need wss://.`,
+    {
+      nextSteps: [
+        { action: 'check-url', label: 'Use the wss:// address of the gateway.' },
+        { action: 'check-url', label: 'Or, if this gateway is not behind Cloudflare Access, connect without Access credentials.' }
+      ]
+    }
+  )
 }
 
 function serviceToken(clientId: string, clientSecret: string, warnings: string[]): Result<AccessCredentials> {
@@ -82,8 +118,12 @@ export function targetFromUrl(
     if (!st.ok) return st
     access = st.value
   } else if (appToken) {
-    access = { kind: 'app-token', token: normaliseAppToken(appToken) }
+    const token = appTokenValue(appToken, 'AETHER_CF_APP_TOKEN')
+    if (!token.ok) return token
+    access = { kind: 'app-token', token: token.value }
   }
+  const clear = refuseCredentialsInClear(url, access)
+  if (clear) return fail(clear)
   const gatewayToken = clean(supplied.gatewayToken)
   if (supplied.gatewayToken && supplied.gatewayToken !== supplied.gatewayToken.trim()) {
     warnings.push('Whitespace around the gateway token was removed.')
@@ -151,12 +191,16 @@ export async function targetFromProfile(
           )
         )
       }
-      access = { kind: 'app-token', token: normaliseAppToken(token), ...(stored.binding ? { binding: stored.binding } : {}) }
+      const value = appTokenValue(token, clean(supplied.cfAppToken) ? 'AETHER_CF_APP_TOKEN' : 'stored in the keychain')
+      if (!value.ok) return value
+      access = { kind: 'app-token', token: value.value, ...(stored.binding ? { binding: stored.binding } : {}) }
       break
     }
     case 'none':
       break
   }
+  const clear = refuseCredentialsInClear(url, access)
+  if (clear) return fail(clear)
   const caFile = clean(opts.caFile) ?? clean(profile.options.caFile)
   const target = buildTarget(profile.id, url, gatewayToken, access, caFile, opts.connectTimeoutMs ?? profile.options.connectTimeoutMs)
   if (profile.access.aud) target.expectedAud = profile.access.aud

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { DialedSocket } from '../transport/dial-websocket'
-import { classifyBareClose, classifyGatewayError, type CloseInfo } from './classify-gateway-error'
+import { classifyBareClose, classifyGatewayError, classifyStreamError, type CloseInfo } from './classify-gateway-error'
 import type { DeviceIdentity } from './device-identity'
 import { signDevice } from './device-identity'
 import {
@@ -20,6 +20,7 @@ import {
   challengePayload,
   closedParams,
   helloOkPayload,
+  MAX_INBOUND_FRAME_BYTES,
   parseInboundFrame,
   type ClientInfo,
   type EventFrame,
@@ -66,6 +67,11 @@ interface Pending {
 type EventListener = (frame: EventFrame) => void
 type CloseListener = (error: AppError) => void
 
+/** The last error the socket reported; the close that follows an error says less than it. */
+interface SocketErrors {
+  last?: Error & { code?: string }
+}
+
 export class GatewayConnection {
   readonly hello: HelloSummary
   /** A device token issued by this hello-ok, for the caller to store; never logged. */
@@ -78,13 +84,21 @@ export class GatewayConnection {
   private watchdog: NodeJS.Timeout | undefined
   private closedWith: AppError | undefined
   private junkFrames = 0
+  private readonly socketErrors: SocketErrors
 
   /** Use `handshake()`; the constructor takes an already-accepted socket. */
-  private constructor(ws: WebSocket, hello: HelloSummary, deviceToken: string | undefined, requestTimeoutMs: number) {
+  private constructor(
+    ws: WebSocket,
+    hello: HelloSummary,
+    deviceToken: string | undefined,
+    requestTimeoutMs: number,
+    socketErrors: SocketErrors
+  ) {
     this.ws = ws
     this.hello = hello
     this.issuedDeviceToken = deviceToken
     this.requestTimeoutMs = requestTimeoutMs
+    this.socketErrors = socketErrors
   }
 
   /** Run the handshake on a freshly dialled socket. Closes the socket on failure. */
@@ -95,6 +109,7 @@ export class GatewayConnection {
       let refusal: GatewayErrorShape | undefined
       let settled = false
       let conn: GatewayConnection | undefined
+      const socketErrors: SocketErrors = {}
 
       const finish = (result: Result<GatewayConnection>) => {
         if (settled) return
@@ -131,15 +146,19 @@ export class GatewayConnection {
 
       const onClose = (code: number, reason: Buffer) => {
         const close: CloseInfo = { code, reason: reason.toString('utf8') }
+        const broken = classifyStreamError(socketErrors.last, { close, phase: 'handshake', maxMessageBytes: MAX_INBOUND_FRAME_BYTES })
         if (refusal) {
           finish(fail(classifyGatewayError(refusal, { close, sentToken: opts.tokenKind, method: 'connect' })))
+        } else if (broken) {
+          finish(fail(broken))
         } else {
           finish(fail(classifyBareClose(close, 'handshake')))
         }
       }
       ws.on('close', onClose)
-      ws.on('error', () => {
-        // The close event that follows carries what we report.
+      ws.on('error', (err: Error & { code?: string }) => {
+        // The close event that follows reports it; a framing error (WS_ERR_*) is what it means.
+        socketErrors.last = err
       })
 
       dialed.takeMessages((text) => {
@@ -216,7 +235,13 @@ export class GatewayConnection {
           if (h.server?.connId) summary.connId = h.server.connId
           if (h.auth?.method) summary.authMethod = h.auth.method
           if (h.policy?.maxPayload) summary.maxPayload = h.policy.maxPayload
-          conn = new GatewayConnection(ws, summary, h.auth?.deviceToken, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+          conn = new GatewayConnection(
+            ws,
+            summary,
+            h.auth?.deviceToken,
+            opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+            socketErrors
+          )
           conn.attach()
           finish(ok(conn))
         }
@@ -229,7 +254,8 @@ export class GatewayConnection {
     this.armWatchdog()
     this.ws.on('close', (code: number, reason: Buffer) => {
       const close = { code, reason: reason.toString('utf8') }
-      this.shutdown(this.closedWith ?? classifyBareClose(close, 'ready'))
+      const broken = classifyStreamError(this.socketErrors.last, { close, phase: 'ready', maxMessageBytes: MAX_INBOUND_FRAME_BYTES })
+      this.shutdown(this.closedWith ?? broken ?? classifyBareClose(close, 'ready'))
     })
   }
 

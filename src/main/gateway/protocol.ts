@@ -47,12 +47,48 @@ const errorShape = z.looseObject({
 })
 export type GatewayErrorShape = z.infer<typeof errorShape>
 
+/**
+ * The `error` of a res frame in the documented shape. Anything else a refusal carries (a bare
+ * string, an object whose `code` is missing or not a string, null) is still a refusal: it
+ * becomes code UNKNOWN with the text as its message, rather than making the whole frame junk
+ * (which would leave the handshake waiting for its deadline).
+ */
+export function normaliseGatewayError(value: unknown): GatewayErrorShape {
+  const parsed = errorShape.safeParse(value)
+  if (parsed.success) return parsed.data
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>
+    const message = typeof v.message === 'string' ? v.message : safeJson(value)
+    return {
+      code: 'UNKNOWN',
+      ...(message ? { message } : {}),
+      ...(v.details !== undefined ? { details: v.details } : {}),
+      ...(typeof v.retryable === 'boolean' ? { retryable: v.retryable } : {})
+    }
+  }
+  if (value === null || value === undefined) return { code: 'UNKNOWN' }
+  const message = typeof value === 'string' ? value : safeJson(value)
+  return message ? { code: 'UNKNOWN', message } : { code: 'UNKNOWN' }
+}
+
+function safeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)?.slice(0, 300)
+  } catch {
+    return undefined
+  }
+}
+
 const resFrame = z.looseObject({
   type: z.literal('res'),
   id: z.string(),
   ok: z.boolean(),
   payload: z.unknown().optional(),
-  error: errorShape.optional()
+  // Lenient on purpose: see normaliseGatewayError. Absent stays absent.
+  error: z
+    .unknown()
+    .optional()
+    .transform((e) => (e === undefined ? undefined : normaliseGatewayError(e)))
 })
 
 const eventFrame = z.looseObject({

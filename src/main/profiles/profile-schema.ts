@@ -181,7 +181,7 @@ export interface ProfileInput {
   name: string
   url: string
   sessionKey?: string
-  access?: { mode: AccessMode; clientId?: string }
+  access?: { mode: AccessMode; clientId?: string; aud?: string }
   options?: ProfileOptions
   /** Ignored: the repo assigns timestamps. */
   createdAt?: string
@@ -267,6 +267,7 @@ export function parseProfilesFile(raw: unknown): ProfilesFileParse {
 export function cleanProfile(profile: GatewayProfile): GatewayProfile {
   const access: GatewayProfile['access'] = { mode: profile.access.mode }
   if (profile.access.clientId !== undefined) access.clientId = profile.access.clientId
+  if (profile.access.aud !== undefined) access.aud = profile.access.aud
   const options: GatewayProfile['options'] = {}
   if (profile.options.caFile !== undefined) options.caFile = profile.options.caFile
   if (profile.options.connectTimeoutMs !== undefined) options.connectTimeoutMs = profile.options.connectTimeoutMs

@@ -71,6 +71,7 @@ export function classifyNetworkError(err: unknown, ctx: NetworkErrorContext): Ap
   // disconnected before secure TLS connection was established", but the cause is the peer hanging up.
   if ((code && RESET_CODES.has(code)) || /socket hang up/i.test(message)) return connectionReset(ctx, where, message, base)
   if (isTls(code, message, ctx)) return tlsError(ctx, where, message, withCert(base, ctx))
+  if (code?.startsWith('HPE_')) return notHttp(code, where, base)
   if (/sec-websocket-|subprotocol|invalid upgrade header|invalid websocket frame/i.test(message)) {
     return appError(
       'PROTOCOL_ERROR',
@@ -380,6 +381,31 @@ function tlsError(ctx: NetworkErrorContext, where: string, message: string, deta
       details: withNotes(details, said)
     }
   )
+}
+
+/**
+ * Node's HTTP parser could not read the answer to the upgrade request. The parser's own text
+ * ("Parse Error: Expected HTTP/") helps nobody, so it is not passed on.
+ */
+function notHttp(code: string, where: string, details: ErrorDetails): AppError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return appError('PROTOCOL_ERROR', 'The server\'s answer was not usable', `The server at ${where} answered, but the server's response headers were too large.`, {
+      likelyCauses: [
+        'A proxy in front of the gateway adds very large headers (cookies, for one).',
+        'The address points at a service that is not the gateway.'
+      ],
+      nextSteps: [{ action: 'check-url', label: 'Check that the URL points at the gateway, and what proxies sit in front of it.' }],
+      details
+    })
+  }
+  return appError('PROTOCOL_ERROR', 'Not an HTTP server', `The server at ${where} did not answer with HTTP — is this the gateway's address and port?`, {
+    likelyCauses: [
+      'The port belongs to another service (SSH, a database, a mail server...).',
+      'The server speaks TLS on this port: use wss:// instead of ws://.'
+    ],
+    nextSteps: [{ action: 'check-url', label: 'Check the host and port in the gateway URL (the gateway listens on 18789 by default).' }],
+    details
+  })
 }
 
 function formatMs(ms: number): string {

@@ -99,8 +99,21 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
       })
     } catch (e) {
       clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      // Node refuses a header value with a line break or other control character in it
+      // (ERR_INVALID_CHAR): that is a credential (a pasted Client ID or secret), not the address.
+      const invalidHeader = (e as { code?: unknown }).code === 'ERR_INVALID_CHAR'
       resolve(
-        fail(appError('INVALID_URL', 'The gateway address is not valid', (e as Error).message.slice(0, 200)))
+        fail(
+          invalidHeader
+            ? appError(
+                'INVALID_INPUT',
+                'A credential cannot be sent',
+                'A Cloudflare Access credential contains characters that cannot be sent in an HTTP header (a line break or another control character inside it). Enter it again, on one line.',
+                { nextSteps: [{ action: 'check-service-token', label: 'Copy the Access credentials again and enter them without line breaks.' }] }
+              )
+            : appError('INVALID_URL', 'The gateway address is not valid', (e as Error).message.slice(0, 200))
+        )
       )
       return
     }

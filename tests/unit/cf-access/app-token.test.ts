@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest'
 import { generateKeyPair, SignJWT, type CryptoKey } from 'jose'
-import { inspectAppToken, normaliseAppToken } from '../../../src/main/cf-access/app-token'
+import { hasOnlyTokenCharacters, inspectAppToken, normaliseAppToken } from '../../../src/main/cf-access/app-token'
 
 const AUD = '4f'.repeat(32)
 const OTHER_AUD = '9e'.repeat(32)
@@ -206,5 +206,21 @@ describe('inspectAppToken', () => {
       expect(r.ok).toBe(false)
       if (!r.ok) expectNoTokenIn(r.error, token)
     }
+  })
+})
+
+describe('hasOnlyTokenCharacters', () => {
+  it('accepts base64url parts separated by dots', () => {
+    expect(hasOnlyTokenCharacters('eyJhbGciOi.eyJzdWIi_-x.abc-DEF_123')).toBe(true)
+  })
+  it.each([
+    ['a newline', 'aaa.bbb\n.ccc'],
+    ['a tab', 'aaa.\tbbb.ccc'],
+    ['a space', 'aaa.bbb ccc.ddd'],
+    ['padding or other symbols', 'aaa.bbb=.ccc'],
+    ['non-ASCII', 'aaa.bbé.ccc'],
+    ['nothing', '']
+  ])('refuses %s', (_what, value) => {
+    expect(hasOnlyTokenCharacters(value)).toBe(false)
   })
 })

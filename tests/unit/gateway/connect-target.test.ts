@@ -79,3 +79,65 @@ describe('profile targets', () => {
     expect(r.ok && r.value.target).toMatchObject({ access: { kind: 'app-token', token: 'aaa.bbb.ccc', binding: 'bind-value' }, expectedAud: aud, caFile: '/tmp/ca.pem', connectTimeoutMs: 5000 })
   })
 })
+
+describe('Access credentials are never sent in clear text', () => {
+  it.each([
+    ['a service token', { cfClientId: ID, cfClientSecret: SECRET }],
+    ['an app token', { cfAppToken: 'aaa.bbb.ccc' }]
+  ])('%s over ws:// to a remote host is refused before dialling (exit 2)', (_what, supplied) => {
+    for (const url of ['ws://gw.example.com', 'http://gw.example.com:8080', 'ws://10.0.0.5:18789']) {
+      const r = targetFromUrl(url, supplied)
+      expect(r.ok).toBe(false)
+      if (!r.ok) {
+        expect(r.error.code).toBe('INVALID_INPUT')
+        expect(r.error.message).toMatch(/need wss:\/\//)
+      }
+    }
+  })
+  it('over ws:// to loopback, or over wss://, is fine', () => {
+    for (const url of ['ws://127.0.0.1:18789', 'ws://localhost:18789', 'ws://[::1]:18789', 'wss://gw.example.com']) {
+      expect(targetFromUrl(url, { cfClientId: ID, cfClientSecret: SECRET }).ok).toBe(true)
+    }
+  })
+  it('ws:// to a remote host without Access credentials is still allowed (a LAN gateway)', () => {
+    expect(targetFromUrl('ws://192.168.1.20:18789', { gatewayToken: 'tok' }).ok).toBe(true)
+  })
+  it('a profile with Access credentials on a ws:// address is refused too', async () => {
+    const store = new MemorySecretStore()
+    await store.set(secretKeys.cfClientSecret('p-1'), SECRET)
+    await store.set(secretKeys.cfAppToken('p-1'), 'aaa.bbb.ccc')
+    const st = await targetFromProfile(profile({ url: 'ws://gw.example.com', access: { mode: 'service-token', clientId: ID } }), store)
+    expect(!st.ok && st.error.code).toBe('INVALID_INPUT')
+    const app = await targetFromProfile(profile({ url: 'ws://gw.example.com', access: { mode: 'email-otp' } }), store)
+    expect(!app.ok && app.error.message).toMatch(/Cloudflare Access app token .* need wss:\/\//)
+    const none = await targetFromProfile(profile({ url: 'ws://gw.example.com' }), store)
+    expect(none.ok).toBe(true)
+  })
+})
+
+describe('app tokens with characters no token has', () => {
+  it.each([
+    ['a newline inside', 'aaa.bbb\nccc.ddd'],
+    ['a tab inside', 'aaa.bbb\t.ccc'],
+    ['a space inside', 'aaa.bbb ccc'],
+    ['a non-JWT character', 'aaa.b{b}b.ccc']
+  ])('%s is INVALID_INPUT before dialling', (_what, token) => {
+    const r = targetFromUrl('wss://gw.example.com', { cfAppToken: token })
+    expect(r.ok).toBe(false)
+    if (!r.ok) {
+      expect(r.error.code).toBe('INVALID_INPUT')
+      expect(r.error.message).toContain('contains characters a token cannot have')
+      expect(r.error.message).not.toContain(token)
+    }
+  })
+  it('the same check applies to a stored token', async () => {
+    const store = new MemorySecretStore()
+    await store.set(secretKeys.cfAppToken('p-1'), 'aaa.bbb\r\nccc')
+    const r = await targetFromProfile(profile({ access: { mode: 'email-otp' } }), store)
+    expect(!r.ok && r.error.code).toBe('INVALID_INPUT')
+  })
+  it('surrounding whitespace and the cookie prefix are still just trimmed', () => {
+    const r = targetFromUrl('wss://gw.example.com', { cfAppToken: '  CF_Authorization=aaa.bbb.ccc\n' })
+    expect(r.ok && r.value.target.access).toEqual({ kind: 'app-token', token: 'aaa.bbb.ccc' })
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildConnectParams, canonicalSessionKey, closedParams, parseInboundFrame } from '../../../src/main/gateway/protocol'
+import { buildConnectParams, canonicalSessionKey, closedParams, normaliseGatewayError, parseInboundFrame } from '../../../src/main/gateway/protocol'
 
 describe('closed params', () => {
   it('drops undefined values and keeps known fields', () => {
@@ -57,5 +57,35 @@ describe('session keys', () => {
     expect(canonicalSessionKey('desk-1')).toBe('agent:main:desk-1')
     expect(canonicalSessionKey('global')).toBe('global')
     expect(canonicalSessionKey('agent:ops:x', 'agent:ops:main')).toBe('agent:ops:x')
+  })
+})
+
+describe('res frames with an error in another shape', () => {
+  it.each([
+    ['a bare string', '"just a string"', { code: 'UNKNOWN', message: 'just a string' }],
+    ['an object without code', '{"message":"nope"}', { code: 'UNKNOWN', message: 'nope' }],
+    ['a numeric code', '{"code":42,"message":"nope"}', { code: 'UNKNOWN', message: 'nope' }],
+    ['a number', '500', { code: 'UNKNOWN', message: '500' }],
+    ['null', 'null', { code: 'UNKNOWN' }]
+  ])('%s is still a refusal, with code UNKNOWN', (_what, error, expected) => {
+    const parsed = parseInboundFrame(`{"type":"res","id":"c1","ok":false,"error":${error}}`)
+    expect(parsed.kind).toBe('res')
+    if (parsed.kind === 'res') {
+      expect(parsed.frame.ok).toBe(false)
+      expect(parsed.frame.error).toEqual(expected)
+    }
+  })
+  it('a well-formed error is kept as it is, and an absent one stays absent', () => {
+    const parsed = parseInboundFrame('{"type":"res","id":"c1","ok":false,"error":{"code":"INVALID_REQUEST","message":"m","details":{"code":"X"}}}')
+    expect(parsed.kind === 'res' && parsed.frame.error).toEqual({ code: 'INVALID_REQUEST', message: 'm', details: { code: 'X' } })
+    const okFrame = parseInboundFrame('{"type":"res","id":"c1","ok":true,"payload":{}}')
+    expect(okFrame.kind === 'res' && okFrame.frame.error).toBeUndefined()
+  })
+  it('normaliseGatewayError keeps details and retryable of a code-less object', () => {
+    expect(normaliseGatewayError({ details: { code: 'PAIRING_REQUIRED' }, retryable: true })).toMatchObject({
+      code: 'UNKNOWN',
+      details: { code: 'PAIRING_REQUIRED' },
+      retryable: true
+    })
   })
 })

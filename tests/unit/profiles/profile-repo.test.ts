@@ -312,3 +312,13 @@ describe('ProfileRepo broken files', () => {
     expect(await readdir(path.dirname(file))).toEqual(['profiles.json'])
   })
 })
+
+describe('the Access AUD', () => {
+  it('is kept with the profile, lower-cased', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "aud-"))
+    const repo = new ProfileRepo(path.join(dir, "profiles.json"))
+    const saved = await repo.save({ name: 'A', url: 'wss://a.example.com', access: { mode: 'email-otp', aud: 'AB'.repeat(32) } })
+    expect(saved.ok && saved.value.access.aud).toBe('ab'.repeat(32))
+    expect((await new ProfileRepo(path.join(dir, "profiles.json")).get('A'))?.access.aud).toBe('ab'.repeat(32))
+  })
+})

@@ -224,3 +224,33 @@ describe('classifyNetworkError: everything else', () => {
     expect(e.details.port).toBe(PORT)
   })
 })
+
+describe('classifyNetworkError: an answer that is not HTTP', () => {
+  it.each(['HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION', 'HPE_CR_EXPECTED'])('%s → PROTOCOL_ERROR asking whether this is the gateway', (code) => {
+    const e = classifyNetworkError(sysError('Parse Error: Expected HTTP/', code, { bytesParsed: 0, rawPacket: Buffer.from('SSH-2.0-OpenSSH_9.6\r\n') }), ctx)
+    expect(e.code).toBe('PROTOCOL_ERROR')
+    expect(e.message).toBe(`The server at ${HOST}:${PORT} did not answer with HTTP — is this the gateway's address and port?`)
+    expect(JSON.stringify(e)).not.toMatch(/Parse Error|Expected HTTP|OpenSSH/)
+    expect(e.details.systemCode).toBe(code)
+  })
+  it('HPE_HEADER_OVERFLOW → PROTOCOL_ERROR about oversized headers', () => {
+    const e = classifyNetworkError(sysError('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW'), ctx)
+    expect(e.code).toBe('PROTOCOL_ERROR')
+    expect(e.message).toContain("the server's response headers were too large")
+    expect(JSON.stringify(e)).not.toMatch(/Parse Error|Header overflow/)
+  })
+  it('a real non-HTTP server on the port (SSH-like banner) is classified so', async () => {
+    const server = net.createServer((s) => s.end('SSH-2.0-OpenSSH_9.6\r\n'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as net.AddressInfo).port
+    const { default: WebSocket } = await import('ws')
+    const err = await new Promise<Error>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`)
+      ws.on('error', resolve)
+    })
+    server.close()
+    const e = classifyNetworkError(err, { host: '127.0.0.1', port })
+    expect(e.code).toBe('PROTOCOL_ERROR')
+    expect(e.message).toMatch(/did not answer with HTTP/)
+  })
+})
