@@ -13,6 +13,7 @@ import { appError, exitCodeFor, type AppError } from '../../shared/errors'
 import { targetFromProfile, targetFromUrl, type ResolvedTarget, type SuppliedSecrets } from '../../main/gateway/connect-target'
 import { connectGateway, connectWaitingForPairing, type ConnectorDeps, type Connected } from '../../main/gateway/gateway-connector'
 import { ChatSession, type ChatRun, type RunOutcome } from '../../main/gateway/chat-session'
+import type { ChatUpdate } from '../../main/gateway/chat-assembler'
 import type { HelloSummary } from '../../main/gateway/gateway-connection'
 import { secretKeys } from '../../main/secrets/secret-store'
 import type { Result } from '../../shared/errors'
@@ -211,16 +212,10 @@ async function chatOnce(
   const runId = randomUUID()
   const printed = { any: false }
   try {
-    const sending = session.send(args.message ?? '', { idempotencyKey: runId })
-    const first = await Promise.race([sending, interrupted])
-    if (first === 'interrupted') return await abortRun(session, runId, sending, false, ctx, printed)
-    if (!first.ok) return ctx.fail(first.error)
-    const run = first.value
-    // What was printed so far. Events that arrived together with the gateway's acceptance were
-    // applied before this listener existed, so each delta prints what is missing from the text
-    // so far rather than only its own part.
+    // What was printed so far; the listener is handed to send() so that events arriving in
+    // the same packet as the gateway's acceptance are not missed.
     let shown = ''
-    run.onUpdate((u) => {
+    const onUpdate = (u: ChatUpdate) => {
       if (u.type === 'delta') {
         const piece = !u.replaced && u.text.startsWith(shown) ? u.text.slice(shown.length) : u.text
         const replaced = u.replaced || !u.text.startsWith(shown)
@@ -232,7 +227,12 @@ async function chatOnce(
       } else if (u.type === 'status') {
         output.event({ type: 'status', runId: u.runId, phase: u.phase })
       }
-    })
+    }
+    const sending = session.send(args.message ?? '', { idempotencyKey: runId, onUpdate })
+    const first = await Promise.race([sending, interrupted])
+    if (first === 'interrupted') return await abortRun(session, runId, sending, false, ctx, printed)
+    if (!first.ok) return ctx.fail(first.error)
+    const run = first.value
     const timeout = delay(args.replyTimeoutSec * 1000, 'timeout' as const)
     const outcome = await Promise.race([run.done, timeout.promise, interrupted])
     timeout.cancel()

@@ -11,6 +11,7 @@ import type { ConnectionSnapshot, ConnectionState, ReadyInfo } from '../../share
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { ChatMessage, SessionEvent, SessionSummary } from '../../shared/ipc-contract'
 import type { GatewayProfile } from '../../shared/profile'
+import type { ChatUpdate } from '../gateway/chat-assembler'
 import { ChatSession, listSessions } from '../gateway/chat-session'
 import { targetFromProfile } from '../gateway/connect-target'
 import { connectGateway, type ConnectorDeps } from '../gateway/gateway-connector'
@@ -239,23 +240,25 @@ export class ConnectionManager {
   async send(profileId: string, sessionKey: string, text: string, clientMessageId: string): Promise<Result<{ runId: string }>> {
     const session = this.session(profileId, sessionKey)
     if (!session.ok) return session
-    const sent = await session.value.send(text, { idempotencyKey: clientMessageId })
+    const base = { profileId, sessionKey, runId: clientMessageId }
+    // Updates can arrive with the acceptance, before run-started is pushed: hold them until then
+    // so the renderer always sees run-started first.
+    let started = false
+    const early: ChatUpdate[] = []
+    const push = (u: ChatUpdate) => {
+      if (u.type === 'delta') this.deps.onSessionEvent({ type: 'delta', ...base, text: u.text })
+      else if (u.type === 'status') this.deps.onSessionEvent({ type: 'status', ...base, phase: u.phase })
+    }
+    const sent = await session.value.send(text, {
+      idempotencyKey: clientMessageId,
+      onUpdate: (u) => (started ? push(u) : early.push(u))
+    })
     if (!sent.ok) return sent
     const run = sent.value
-    const base = { profileId, sessionKey, runId: run.runId }
+    base.runId = run.runId
     this.deps.onSessionEvent({ type: 'run-started', ...base, userText: text, clientMessageId })
-    run.onUpdate((u) => {
-      switch (u.type) {
-        case 'delta':
-          this.deps.onSessionEvent({ type: 'delta', ...base, text: u.text })
-          return
-        case 'status':
-          this.deps.onSessionEvent({ type: 'status', ...base, phase: u.phase })
-          return
-        default:
-          return
-      }
-    })
+    started = true
+    for (const u of early.splice(0)) push(u)
     void run.done.then((outcome) => {
       if (outcome.state === 'error') {
         this.deps.onSessionEvent({ type: 'error', ...base, text: outcome.text, message: outcome.error.message })

@@ -86,15 +86,21 @@ export class ChatSession {
   }
 
   /**
-   * Send a message. The run's listeners are registered before the request leaves, so no early
-   * event is missed. Pass the same `idempotencyKey` to re-send safely after a reconnect.
+   * Send a message. Pass `onUpdate` to see every update of the run (it is registered before the
+   * request leaves). Pass the same `idempotencyKey` to re-send safely after a reconnect.
    */
-  async send(message: string, opts: { idempotencyKey?: string; timeoutMs?: number } = {}): Promise<Result<ChatRun>> {
+  async send(
+    message: string,
+    opts: { idempotencyKey?: string; timeoutMs?: number; onUpdate?: (u: ChatUpdate) => void } = {}
+  ): Promise<Result<ChatRun>> {
     if (message.trim() === '') {
       return fail(appError('INVALID_INPUT', 'Nothing to send', 'The message is empty.'))
     }
     const runId = opts.idempotencyKey ?? randomUUID()
     const listeners = new Set<(u: ChatUpdate) => void>()
+    // Events can arrive in the same packet as the acceptance, before `send` resolves: a listener
+    // that must see every update is passed here and registered before the request leaves.
+    if (opts.onUpdate) listeners.add(opts.onUpdate)
     this.runListeners.set(runId, listeners)
     const done = new Promise<RunOutcome>((resolve) => this.doneResolvers.set(runId, resolve))
     const ack = await this.conn.request<{ runId?: string; status?: string }>(

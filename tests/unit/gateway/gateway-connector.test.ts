@@ -191,3 +191,20 @@ describe('connecting to a (fake, replaying) gateway', () => {
     expect(!r.ok && r.error.code).toBe('CONNECTION_REFUSED')
   })
 })
+
+describe('updates that arrive with the acceptance', () => {
+  it('reach a listener passed to send, even when they share a packet with the answer', async () => {
+    const { target, deps } = await setup({ chatSpeed: 1_000_000 })
+    const r = await connectGateway(target, deps)
+    if (!r.ok) throw new Error(r.error.message)
+    const session = new ChatSession(r.value.connection, 'agent:main:main')
+    const seen: string[] = []
+    const sent = await session.send('hi', { onUpdate: (u) => seen.push(u.type) })
+    if (!sent.ok) throw new Error(sent.error.message)
+    await sent.value.done
+    // With the replay sped up a million times, the whole run lands right behind the acceptance.
+    expect(seen.filter((t) => t === 'status')).toHaveLength(3)
+    expect(seen.filter((t) => t === 'delta').length).toBeGreaterThan(3)
+    r.value.connection.close()
+  })
+})
