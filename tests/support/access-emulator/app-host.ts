@@ -12,6 +12,7 @@ import { EdgeState, type StoredServiceToken } from './edge-state'
 import { clearCookie, headerCount, headerValue, isWebSocketUpgrade, parseCookies, setCookie, type EdgeResponse } from './http-util'
 import { admitsServiceToken, isBypassed } from './policies'
 import type { JwtPayload } from './signing-keys'
+import { CLI_PATH, cliEndpoint } from './transfer-service'
 import type { EdgeDecision, EdgeRequestRecord, ResolvedAccessApp } from './types'
 
 /** Result of running one app-host request through WAF + Access. */
@@ -314,6 +315,12 @@ export function appHostEndpoint(edge: EdgeState, req: IncomingMessage, app: Reso
       return logoutEndpoint(edge, app, req)
     case '/cdn-cgi/access/get-identity':
       return getIdentityEndpoint(edge, req, [app])
+    case CLI_PATH:
+      return cliEndpoint(edge, req, app, host, rayId, url, {
+        checkAppToken,
+        loginRedirect,
+        bindingMatches: (state, token, binding) => binding !== undefined && safeEqual(binding, state.bindingFor(token))
+      })
     default:
       return { kind: 'respond', response: plainEdgeResponse(404, 'Not Found'), decision: 'edge-endpoint', reason: 'unknown-access-endpoint' }
   }

@@ -15,6 +15,7 @@ import { EdgeState, resolveApp } from './edge-state'
 import { hostWithoutPort, newRayId, sendEdgeResponse, writeRawResponse, type EdgeResponse } from './http-util'
 import { AccessSigningKeys, signJwt } from './signing-keys'
 import { teamDomainEndpoint } from './team-domain'
+import { attachTransferService, TransferService, type PendingTransferInfo, type TransferServiceOptions } from './transfer-service'
 import type {
   AccessAppConfig,
   AccessEmulatorClock,
@@ -60,15 +61,35 @@ export interface AccessEmulator {
   readonly requests: readonly EdgeRequestRecord[]
   /** Every request the origin(s) received from the edge, with headers as sent. */
   readonly upstreamRequests: readonly UpstreamRequestRecord[]
+  /** cloudflared's browser login (§6): the `/cdn-cgi/access/cli` page's transfers and the long-poll service. */
+  readonly transfer: EmulatedTransferService
   /** Empties `requests`, `upstreamRequests` and `outbox`. */
   clearLogs(): void
   close(): Promise<void>
 }
 
+/** The emulated transfer service (see transfer-service.ts). */
+export interface EmulatedTransferService {
+  /** Host it answers on, e.g. `login-helper.aether.test`. */
+  readonly host: string
+  /** `https://<host>:<port>/`: the base URL a client polls `transfer/<public key>` under. */
+  readonly baseUrl: string
+  /** Transfers the `cli` page registered. */
+  readonly pending: readonly PendingTransferInfo[]
+  /** As if `email` signed in and approved the "Access requested" page: seals the tokens for the transfer's key. */
+  approve(options: { email: string; publicKey?: string }): PendingTransferInfo
+  /** How long a poll is held before the "not yet" 404. */
+  holdMs: number
+  /** Approve as soon as the user is signed in (app option "automatic cloudflared authentication"). */
+  skipInterstitial: boolean
+  /** When set, every poll gets this status at once (e.g. 503). */
+  failStatus: number | null
+}
+
 const DAY_SEC = 86_400
 
 /** Starts the emulated edge: test CA, one HTTPS listener (SNI per host), Access in front of each app's upstream. */
-export async function startAccessEmulator(config: AccessEmulatorConfig): Promise<AccessEmulator> {
+export async function startAccessEmulator(config: AccessEmulatorConfig & { transfer?: TransferServiceOptions }): Promise<AccessEmulator> {
   const clock = createClock(config.now)
   const teamDomain = `${config.team}.cloudflareaccess.com`.toLowerCase()
   const [pki, keys] = await Promise.all([TestPki.create(), AccessSigningKeys.create()])
@@ -90,13 +111,16 @@ export async function startAccessEmulator(config: AccessEmulatorConfig): Promise
     if (edge.apps.has(app.host)) throw new Error(`duplicate app host ${app.host}`)
     edge.apps.set(app.host, app)
   }
+  const transfer = new TransferService(edge, config.transfer)
+  if (transfer.host === teamDomain || edge.apps.has(transfer.host)) throw new Error('the transfer service needs a host of its own')
+  attachTransferService(edge, transfer)
 
   const contexts = new Map<string, Promise<SecureContext>>()
   /** The app's current TLS mode decides the leaf; unknown names get the team-domain certificate. */
   const contextFor = (servername: string): Promise<SecureContext> => {
     const app = edge.appFor(servername)
     const mode = app ? app.tls : 'valid'
-    const name = app ? app.host : teamDomain
+    const name = app ? app.host : servername.toLowerCase() === transfer.host ? transfer.host : teamDomain
     const cacheKey = `${mode}:${name}`
     let context = contexts.get(cacheKey)
     if (!context) {
@@ -106,7 +130,7 @@ export async function startAccessEmulator(config: AccessEmulatorConfig): Promise
     return context
   }
   // Make the configured certificates now so the first handshake of a test does not pay for them.
-  await Promise.all([contextFor(teamDomain), ...[...edge.apps.values()].map((app) => contextFor(app.host))])
+  await Promise.all([contextFor(teamDomain), contextFor(transfer.host), ...[...edge.apps.values()].map((app) => contextFor(app.host))])
 
   const directory = await mkdtemp(join(tmpdir(), 'access-emulator-'))
   const caFile = join(directory, 'ca.pem')
@@ -166,6 +190,14 @@ export async function startAccessEmulator(config: AccessEmulatorConfig): Promise
         if (outcome.kind === 'respond') {
           edge.record(req, host, rayId, undefined, { decision: outcome.decision, status: outcome.response.status, reason: outcome.reason, principal: outcome.principal ?? null })
           sendEdgeResponse(req, res, finish(outcome.response, rayId))
+        }
+        return
+      }
+      if (host === transfer.host) {
+        const answer = await transfer.poll(req, res)
+        if (answer) {
+          edge.record(req, host, rayId, undefined, { decision: 'edge-endpoint', status: answer.response.status, reason: answer.reason })
+          if (!res.destroyed) sendEdgeResponse(req, res, finish(answer.response, rayId))
         }
         return
       }
@@ -285,6 +317,34 @@ export async function startAccessEmulator(config: AccessEmulatorConfig): Promise
       return { current: keys.current.kid, previous: keys.previous.kid }
     },
     clock,
+    transfer: {
+      host: transfer.host,
+      get baseUrl() {
+        return transfer.baseUrl
+      },
+      get pending() {
+        return transfer.pending
+      },
+      approve: (options) => transfer.approve(options),
+      get holdMs() {
+        return transfer.holdMs
+      },
+      set holdMs(ms: number) {
+        transfer.holdMs = ms
+      },
+      get skipInterstitial() {
+        return transfer.skipInterstitial
+      },
+      set skipInterstitial(skip: boolean) {
+        transfer.skipInterstitial = skip
+      },
+      get failStatus() {
+        return transfer.failStatus
+      },
+      set failStatus(status: number | null) {
+        transfer.failStatus = status
+      }
+    },
     outbox: edge.outbox,
     requests: edge.requests,
     upstreamRequests: edge.upstreamRequests,
@@ -296,6 +356,7 @@ export async function startAccessEmulator(config: AccessEmulatorConfig): Promise
     async close() {
       if (closed) return
       closed = true
+      transfer.close()
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
       for (const socket of liveSockets) socket.destroy()

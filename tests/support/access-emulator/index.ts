@@ -1,5 +1,6 @@
 // Local Cloudflare Access emulator for tests; see README.md beside this file.
-export { startAccessEmulator, type AccessEmulator } from './emulator'
+export { startAccessEmulator, type AccessEmulator, type EmulatedTransferService } from './emulator'
+export { CLI_PATH, DEFAULT_TRANSFER_HOST, TRANSFER_PATH_PREFIX, type PendingTransferInfo, type TransferServiceOptions } from './transfer-service'
 export { startBlackHoleServer, startResetServer, type TcpFixture } from './net-fixtures'
 export { isScriptedUserAgent } from './app-host'
 export { decodeJwt } from './signing-keys'
