@@ -36,7 +36,21 @@ export interface ProfileArgs {
   json: boolean
 }
 
-export type CliArgs = ConnectArgs | ProfileArgs | { command: 'help'; topic?: string } | { command: 'version' }
+export interface LoginArgs {
+  command: 'login'
+  /** The gateway (wss:// or https://); with --profile, defaults to the profile's. */
+  url?: string
+  /** Store the sign-in under this saved profile (created with --url when it does not exist yet). */
+  profile?: string
+  json: boolean
+  /** Print the sign-in URL instead of opening the system browser. */
+  noBrowser: boolean
+  /** How long to wait for the sign-in in the browser (default 600). */
+  timeoutSec?: number
+  caFile?: string
+}
+
+export type CliArgs = ConnectArgs | ProfileArgs | LoginArgs | { command: 'help'; topic?: string } | { command: 'version' }
 
 const SECRET_FLAGS: Record<string, string> = {
   token: 'AETHER_GATEWAY_TOKEN',
@@ -132,6 +146,42 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     })
   }
 
+  if (command === 'login') {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: rest,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          url: { type: 'string' },
+          profile: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          'no-browser': { type: 'boolean', default: false },
+          timeout: { type: 'string' },
+          'ca-file': { type: 'string' }
+        }
+      })
+    } catch (e) {
+      return bad((e as Error).message)
+    }
+    const v = parsed.values
+    if (v.url !== undefined && v.url.trim() === '') return bad('--url is empty.')
+    if (v.profile !== undefined && v.profile.trim() === '') return bad('--profile is empty.')
+    if (!v.url && !v.profile) return bad('login needs --url <wss://... or https://...> (and optionally --profile <name> to store the sign-in under).')
+    const timeout = seconds('timeout', v.timeout, 1, 3600)
+    if (!timeout.ok) return timeout
+    return ok({
+      command: 'login',
+      ...(v.url !== undefined ? { url: v.url } : {}),
+      ...(v.profile !== undefined ? { profile: v.profile } : {}),
+      json: v.json === true,
+      noBrowser: v['no-browser'] === true,
+      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
+      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {})
+    })
+  }
+
   if (command === 'profile' || command === 'profiles') {
     const [action = 'list', ...more] = rest
     if (!['list', 'add', 'remove', 'show'].includes(action)) {
@@ -179,7 +229,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     })
   }
 
-  return bad(`Unknown command "${command}". Commands: connect, profile, help.`)
+  return bad(`Unknown command "${command}". Commands: connect, login, profile, help.`)
 }
 
 export const USAGE = `Aether Remote command line
@@ -187,6 +237,8 @@ export const USAGE = `Aether Remote command line
 Usage:
   npm run cli -- connect --url <ws(s)://host[:port][/path]> [options]
   npm run cli -- connect --profile <name> [options]
+  npm run cli -- login --url <wss://host or https://host> [--profile <name>] [options]
+  npm run cli -- login --profile <name> [options]
   npm run cli -- profile list [--json]
   npm run cli -- profile add --name <name> --url <url> [--session KEY] [--access none|service-token|email-otp]
                              [--client-id ID] [--aud AUD] [--ca-file PATH] [--timeout S]
@@ -204,6 +256,16 @@ connect options:
   --ca-file PATH       extra CA certificate (PEM) to trust for wss://, on top of the system store
   --wait-pairing       when the gateway asks to approve this device, keep retrying until approved
   --pairing-timeout S  give up waiting for approval after S seconds (default: wait until Ctrl-C)
+
+login options (sign in to Cloudflare Access in the system browser, as cloudflared does):
+  --profile NAME       store the sign-in under this profile (created with --url if it does not exist;
+                       its access becomes email-otp); without it, under the --url, where
+                       \`connect --url\` finds it
+  --no-browser         do not open a browser: print the sign-in URL to open yourself
+  --timeout S          how long to wait for the sign-in in the browser (default 600)
+  --ca-file PATH       extra CA certificate (PEM) to trust, on top of the system store
+  --json               JSON lines: access-app, login-url, waiting, signed-in, error
+  AETHER_CF_TRANSFER_URL  overrides the token transfer service (for testing or self-hosted setups)
 
 Secrets come from the environment (never from the command line) or, with --profile, the keychain:
   AETHER_GATEWAY_TOKEN     gateway token

@@ -35,6 +35,8 @@ export interface CliContext {
   userAgent: string
   /** The directory relative paths on the command line are relative to. */
   cwd: string
+  /** The environment the command runs in (for non-secret settings such as AETHER_CF_TRANSFER_URL). */
+  env: NodeJS.ProcessEnv
   /** The keychain (or memory when there is none, with a one-line warning the first time). */
   secrets(purpose?: SecretsPurpose): Promise<SecretStore>
   openSecrets(purpose?: SecretsPurpose): Promise<OpenedSecrets>
@@ -107,6 +109,7 @@ export function createCliContext(
     },
     userAgent: `AetherRemote/${APP_VERSION} (${process.platform}; cli)`,
     cwd: invocationDir(env),
+    env,
     openSecrets(purpose) {
       store ??= open().then((opened) => {
         if (opened.kind === 'memory') {

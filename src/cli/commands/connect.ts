@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { appError, exitCodeFor, type AppError } from '../../shared/errors'
-import { targetFromProfile, targetFromUrl, type ResolvedTarget, type SuppliedSecrets } from '../../main/gateway/connect-target'
+import { targetFromProfile, targetFromUrlWithStore, type ResolvedTarget, type SuppliedSecrets } from '../../main/gateway/connect-target'
 import { connectGateway, connectWaitingForPairing, type ConnectorDeps, type Connected } from '../../main/gateway/gateway-connector'
 import { ChatSession, type ChatRun, type RunOutcome } from '../../main/gateway/chat-session'
 import type { ChatUpdate } from '../../main/gateway/chat-assembler'
@@ -88,9 +88,12 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
     }
     resolved = await targetFromProfile(profile, await ctx.secrets(purpose), supplied, overrides)
   } else {
-    resolved = targetFromUrl(args.url ?? '', supplied, overrides)
+    // A sign-in `login --url` stored for this address is used when the environment has no Access credential.
+    const fromUrl = await targetFromUrlWithStore(args.url ?? '', () => ctx.secrets(purpose), supplied, overrides)
+    if (fromUrl.ok && fromUrl.value.usedStoredSignIn) output.info('Using the Cloudflare Access sign-in stored for this address (from `login`).')
+    resolved = fromUrl
   }
-  if (!resolved.ok) return ctx.fail(resolved.error)
+  if (!resolved.ok) return ctx.fail(withLoginCommand(resolved.error, args))
   const { target, sessionKey } = resolved.value
   for (const w of resolved.value.warnings) output.warning(w)
   if (caFile && !target.url.secure) {
@@ -137,7 +140,7 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
       if (args.waitPairing && args.pairingTimeoutSec && connected.error.code === 'PAIRING_REQUIRED') {
         output.info(`Stopped waiting for approval after ${args.pairingTimeoutSec} s.`)
       }
-      return ctx.fail(connected.error)
+      return ctx.fail(withLoginCommand(connected.error, args))
     }
     const { connection, warnings } = connected.value
     if (abort.signal.aborted) {
@@ -315,6 +318,24 @@ async function abortRun(
     output.info('The run ended with an error.')
   }
   return EXIT_INTERRUPTED
+}
+
+/**
+ * Access errors that suggest signing in ("sign-in-email") get the CLI command that does it:
+ * `login --profile NAME` or `login --url URL` (not for plain ws://, which Access never fronts).
+ */
+export function withLoginCommand(error: AppError, args: Pick<ConnectArgs, 'url' | 'profile'>): AppError {
+  if (error.category !== 'access' || !error.nextSteps.some((s) => s.action === 'sign-in-email' && !s.command)) return error
+  let command: string
+  if (args.profile) command = `npm run cli -- login --profile ${shellWord(args.profile)}`
+  else if (args.url && /^(wss|https):\/\//i.test(args.url.trim())) command = `npm run cli -- login --url ${shellWord(args.url.trim())}`
+  else return error
+  return { ...error, nextSteps: error.nextSteps.map((s) => (s.action === 'sign-in-email' && !s.command ? { ...s, command } : s)) }
+}
+
+/** A word as a POSIX shell reads it back: as is when plain, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 /** Exit code for an error, printing it first. */

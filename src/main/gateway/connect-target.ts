@@ -83,11 +83,20 @@ function serviceToken(clientId: string, clientSecret: string, warnings: string[]
   return ok({ kind: 'service-token', clientId: checked.clientId, clientSecret: checked.clientSecret })
 }
 
-/** An ad-hoc target: a URL plus secrets from the environment. */
+/** A Cloudflare Access sign-in kept in the keychain for an ad-hoc URL (`login --url`). Secrets. */
+export interface StoredUrlSignIn {
+  appToken?: string
+  binding?: string
+}
+
+/**
+ * An ad-hoc target: a URL plus secrets from the environment, and optionally the app token a
+ * `login --url` stored for that URL (used only when the environment sets no Access credential).
+ */
 export function targetFromUrl(
   rawUrl: string,
   supplied: SuppliedSecrets,
-  opts: { sessionKey?: string; caFile?: string; connectTimeoutMs?: number } = {}
+  opts: { sessionKey?: string; caFile?: string; connectTimeoutMs?: number; stored?: StoredUrlSignIn } = {}
 ): Result<ResolvedTarget> {
   const parsed = parseGatewayUrl(rawUrl)
   if (!parsed.ok) return parsed
@@ -95,7 +104,9 @@ export function targetFromUrl(
   const warnings = [...url.notes]
   const clientId = clean(supplied.cfClientId)
   const clientSecret = clean(supplied.cfClientSecret)
-  const appToken = clean(supplied.cfAppToken)
+  const fromEnv = clean(supplied.cfAppToken)
+  const storedToken = !clientId && !clientSecret && !fromEnv ? clean(opts.stored?.appToken) : undefined
+  const appToken = fromEnv ?? storedToken
   let access: AccessCredentials = { kind: 'none' }
   if ((clientId || clientSecret) && appToken) {
     return fail(
@@ -118,9 +129,10 @@ export function targetFromUrl(
     if (!st.ok) return st
     access = st.value
   } else if (appToken) {
-    const token = appTokenValue(appToken, 'AETHER_CF_APP_TOKEN')
+    const token = appTokenValue(appToken, fromEnv ? 'AETHER_CF_APP_TOKEN' : 'stored in the keychain')
     if (!token.ok) return token
-    access = { kind: 'app-token', token: token.value }
+    const binding = storedToken ? clean(opts.stored?.binding) : undefined
+    access = { kind: 'app-token', token: token.value, ...(binding ? { binding } : {}) }
   }
   const clear = refuseCredentialsInClear(url, access)
   if (clear) return fail(clear)
@@ -132,6 +144,48 @@ export function targetFromUrl(
     target: buildTarget(urlTargetId(url.href), url, gatewayToken, access, opts.caFile, opts.connectTimeoutMs),
     sessionKey: clean(opts.sessionKey) ?? 'agent:main:main',
     warnings
+  })
+}
+
+/**
+ * {@link targetFromUrl} with the sign-in `login --url` stored for this URL (under
+ * `urlTargetId`), read from the keychain only when the environment sets no Access credential.
+ * `usedStoredSignIn` tells the caller the stored app token is the one being sent. `secrets` may be
+ * a function, so the keychain is only opened once the URL parsed. A keychain that
+ * cannot be read is not fatal here (the environment may carry everything): it becomes a warning.
+ */
+export async function targetFromUrlWithStore(
+  rawUrl: string,
+  secrets: SecretStore | (() => Promise<SecretStore>),
+  supplied: SuppliedSecrets,
+  opts: { sessionKey?: string; caFile?: string; connectTimeoutMs?: number } = {}
+): Promise<Result<ResolvedTarget & { usedStoredSignIn: boolean }>> {
+  const parsed = parseGatewayUrl(rawUrl)
+  if (!parsed.ok) return parsed
+  const envHasAccess = Boolean(clean(supplied.cfClientId) || clean(supplied.cfClientSecret) || clean(supplied.cfAppToken))
+  const stored: StoredUrlSignIn = {}
+  const extraWarnings: string[] = []
+  if (!envHasAccess) {
+    const targetId = urlTargetId(parsed.value.href)
+    try {
+      const store = typeof secrets === 'function' ? await secrets() : secrets
+      const token = await store.get(secretKeys.cfAppToken(targetId))
+      if (token) {
+        stored.appToken = token
+        const binding = await store.get(secretKeys.cfBinding(targetId))
+        if (binding) stored.binding = binding
+      }
+    } catch (e) {
+      const err = (e as { appError?: AppError }).appError
+      extraWarnings.push(`A stored Cloudflare Access sign-in for this address could not be read (${err?.title ?? 'keychain error'}); connecting without it.`)
+    }
+  }
+  const resolved = targetFromUrl(rawUrl, supplied, { ...opts, stored })
+  if (!resolved.ok) return resolved
+  return ok({
+    ...resolved.value,
+    warnings: [...resolved.value.warnings, ...extraWarnings],
+    usedStoredSignIn: Boolean(clean(stored.appToken)) && resolved.value.target.access.kind === 'app-token'
   })
 }
 
