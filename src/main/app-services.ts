@@ -54,8 +54,22 @@ const SECRET_KEY_OF: Record<SecretKind, (profileId: string) => SecretKey> = {
   cfAppToken: secretKeys.cfAppToken
 }
 
-function invalidArgs(channel: string, message: string): AppError {
-  return appError('INVALID_INPUT', 'Invalid request', `${channel}: ${message}`)
+/** What each argument of a channel is, for messages a person can read. */
+const ARG_NAMES: Partial<Record<InvokeChannel, string[]>> = {
+  'profiles:save': ['gateway settings'],
+  'secrets:set': ['gateway', 'kind of secret', 'value'],
+  'session:send': ['gateway', 'session key', 'message', 'message id'],
+  'session:abort': ['gateway', 'session key', 'run']
+}
+
+function invalidArgs(channel: InvokeChannel, issue: { path: PropertyKey[]; code?: string; maximum?: unknown } | undefined): AppError {
+  const [index, ...rest] = issue?.path ?? []
+  const what = [typeof index === 'number' ? (ARG_NAMES[channel]?.[index] ?? 'request') : 'request', ...rest.map(String)].join(' ')
+  const message =
+    issue?.code === 'too_big' && typeof issue.maximum === 'number'
+      ? `The ${what} is too long (at most ${issue.maximum.toLocaleString('en-US')} characters).`
+      : `The ${what} is not valid.`
+  return appError('INVALID_INPUT', 'That was not accepted', message)
 }
 
 /** Only https and mailto leave the app, re-serialised from the parsed URL (never the raw string). */
@@ -75,8 +89,14 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
   const repo = new ProfileRepo(profilesFilePath(opts.configDir))
   const secrets = opts.secrets
   let sink: EventSink = () => {}
+  // The repo also finds profiles by name; IPC callers must name a profile by its id, or secrets
+  // and connections would be keyed by whatever string a buggy or hostile renderer sent.
+  const profileById = async (id: string): Promise<GatewayProfile | null> => {
+    const p = await repo.get(id)
+    return p && p.id === id ? p : null
+  }
   const manager = new ConnectionManager({
-    getProfile: (id) => repo.get(id),
+    getProfile: profileById,
     secrets,
     connector: { client: opts.clientInfo, userAgent: opts.userAgent },
     onSnapshot: (snapshot) => sink('connection:state', snapshot),
@@ -120,10 +140,20 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       }),
     'profiles:list': async () => ok(await listProfiles()),
     'profiles:save': async (draft: ProfileDraft) => {
+      const before = draft.id ? await profileById(draft.id) : null
+      if (draft.id && !before) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
       const saved = await repo.save(draft)
       if (!saved.ok) return saved
-      manager.credentialsUpdated(saved.value.id)
-      return ok(await view(saved.value))
+      const after = saved.value
+      const dialChanged =
+        before !== null &&
+        (before.url !== after.url ||
+          JSON.stringify(before.access) !== JSON.stringify(after.access) ||
+          before.options.caFile !== after.options.caFile)
+      // A live connection to the old address must not keep looking current.
+      if (dialChanged) manager.reconnectIfActive(after.id)
+      else manager.credentialsUpdated(after.id)
+      return ok(await view(after))
     },
     'profiles:remove': async (profileId: string) => {
       manager.forget(profileId)
@@ -140,7 +170,7 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       return ok({ removed })
     },
     'secrets:set': async (profileId: string, kind: SecretKind, value: string) => {
-      if (!(await repo.get(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'Save the gateway before setting its secrets.'))
+      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'Save the gateway before setting its secrets.'))
       const clean = value.trim()
       if (clean === '' || /\s/.test(clean)) {
         return fail(
@@ -152,11 +182,12 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       return ok(await secretsStatus(profileId))
     },
     'secrets:clear': async (profileId: string, kind: SecretKind) => {
+      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
       await secrets.delete(SECRET_KEY_OF[kind](profileId))
       return ok(await secretsStatus(profileId))
     },
     'connection:connect': async (profileId: string) => {
-      if (!(await repo.get(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
       return ok(manager.connect(profileId))
     },
     'connection:disconnect': async (profileId: string) => ok(manager.disconnect(profileId)),
@@ -179,8 +210,8 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
     handlers[channel] = async (args: unknown[]) => {
       const parsed = INVOKE_SCHEMAS[channel].safeParse(args)
       if (!parsed.success) {
-        const first = parsed.error.issues[0]
-        return fail(invalidArgs(channel, `${first?.path.join('.') || 'arguments'} ${first?.message ?? 'invalid'}`))
+        const first = parsed.error.issues[0] as { path: PropertyKey[]; code?: string; maximum?: unknown } | undefined
+        return fail(invalidArgs(channel, first))
       }
       try {
         const fn = impl[channel] as (...a: unknown[]) => Promise<Result<unknown>>

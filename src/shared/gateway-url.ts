@@ -22,6 +22,9 @@ export interface GatewayUrl {
 
 const DEFAULT_PORT = { 'ws:': 80, 'wss:': 443 } as const
 
+/** Zero-width and direction-changing characters: invisible, and never part of a real address. */
+const INVISIBLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/
+
 /** Query parameters that carry credentials (never put in an address that is stored or logged). */
 const SECRET_QUERY_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential/i
 
@@ -36,6 +39,12 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   }
   if (/\s/.test(raw)) {
     return fail(invalid('The gateway address contains spaces. Remove them and try again.'))
+  }
+  if (INVISIBLE.test(raw)) {
+    return fail(invalid('The gateway address contains invisible characters (often pasted from chat apps or PDFs). Type it again.'))
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\/\//i.test(raw)) {
+    return fail(invalid('The gateway address has no host name after the scheme.'))
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     // "gateway.example.com" or "127.0.0.1:18789": say which scheme to add rather than guessing.
@@ -83,6 +92,7 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   }
   const secure = url.protocol === 'wss:'
   const port = url.port ? Number(url.port) : DEFAULT_PORT[secure ? 'wss:' : 'ws:']
+  if (port === 0) return fail(invalid('Port 0 cannot be dialled; give the gateway\u2019s real port (18789 by default).'))
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const hostForOrigin = url.hostname
   const webOrigin = `${secure ? 'https' : 'http'}://${hostForOrigin}${url.port ? `:${url.port}` : ''}`

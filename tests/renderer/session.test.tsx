@@ -22,7 +22,7 @@ describe('Composer', () => {
   it('sends on Enter and starts a new line on Shift+Enter', async () => {
     const user = userEvent.setup()
     const onSend = vi.fn()
-    render(<Composer onSend={onSend} running={false} onAbort={() => {}} />)
+    render(<Composer draftKey={crypto.randomUUID()} onSend={onSend} running={false} onAbort={() => {}} />)
     const input = screen.getByLabelText('Message')
     await user.type(input, 'first line')
     await user.keyboard('{Shift>}{Enter}{/Shift}')
@@ -37,7 +37,7 @@ describe('Composer', () => {
   it('does not send an empty message or while an input method is composing', async () => {
     const user = userEvent.setup()
     const onSend = vi.fn()
-    render(<Composer onSend={onSend} running={false} onAbort={() => {}} />)
+    render(<Composer draftKey={crypto.randomUUID()} onSend={onSend} running={false} onAbort={() => {}} />)
     const input = screen.getByLabelText('Message')
     await user.type(input, '   {Enter}')
     expect(onSend).not.toHaveBeenCalled()
@@ -50,14 +50,34 @@ describe('Composer', () => {
   it('is disabled with the reason while not ready, and offers Abort while a reply streams', async () => {
     const user = userEvent.setup()
     const onAbort = vi.fn()
-    const { rerender } = render(<Composer disabledReason="Not connected. Connect to send messages." onSend={() => {}} running={false} onAbort={onAbort} />)
+    const { rerender } = render(<Composer draftKey="k-disabled" disabledReason="Not connected. Connect to send messages." onSend={() => {}} running={false} onAbort={onAbort} />)
     expect(screen.getByLabelText('Message')).toBeDisabled()
     expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled()
     expect(screen.getByTestId('composer-disabled-reason')).toHaveTextContent('Not connected')
     expect(screen.queryByRole('button', { name: 'Abort' })).not.toBeInTheDocument()
-    rerender(<Composer onSend={() => {}} running onAbort={onAbort} />)
+    rerender(<Composer draftKey={crypto.randomUUID()} onSend={() => {}} running onAbort={onAbort} />)
     await user.click(screen.getByRole('button', { name: 'Abort' }))
     expect(onAbort).toHaveBeenCalledOnce()
+  })
+})
+
+describe('composer rules', () => {
+  it('does not send while a reply streams, and says why', async () => {
+    const user = userEvent.setup()
+    const onSend = vi.fn()
+    render(<Composer draftKey={crypto.randomUUID()} onSend={onSend} running onAbort={() => {}} />)
+    await user.type(screen.getByLabelText('Message'), 'next question{Enter}')
+    expect(onSend).not.toHaveBeenCalled()
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled()
+    expect(screen.getByTestId('composer-running-hint')).toHaveTextContent('Wait for the reply')
+  })
+  it('keeps unsent text when the view goes away and comes back', async () => {
+    const user = userEvent.setup()
+    const first = render(<Composer draftKey="draft-1" onSend={() => {}} running={false} onAbort={() => {}} />)
+    await user.type(screen.getByLabelText('Message'), 'half-written')
+    first.unmount()
+    render(<Composer draftKey="draft-1" onSend={() => {}} running={false} onAbort={() => {}} />)
+    expect(screen.getByLabelText('Message')).toHaveValue('half-written')
   })
 })
 

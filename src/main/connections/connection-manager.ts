@@ -105,6 +105,14 @@ export class ConnectionManager {
     this.dispatch(profileId, { type: 'credentials-updated' })
   }
 
+  /** The address or Access settings changed: a connection in use redials with the new ones. */
+  reconnectIfActive(profileId: string): void {
+    const kind = this.slot(profileId).state.kind
+    if (kind === 'idle') return
+    if (kind === 'ready' || kind === 'reconnecting') this.dispatch(profileId, { type: 'disconnect-requested' })
+    this.dispatch(profileId, kind === 'ready' || kind === 'reconnecting' ? { type: 'connect-requested' } : { type: 'credentials-updated' })
+  }
+
   /** A removed profile: close it and forget it. */
   forget(profileId: string): void {
     this.dispatch(profileId, { type: 'disconnect-requested' })

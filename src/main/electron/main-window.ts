@@ -11,8 +11,9 @@ export function createMainWindow(opts: { preloadPath: string; appOrigin: AppOrig
   const win = new BrowserWindow({
     width: 1100,
     height: 760,
-    minWidth: 720,
-    minHeight: 480,
+    // Below this the session view cannot show the conversation and the composer together.
+    minWidth: 900,
+    minHeight: 640,
     show: false,
     title: 'Aether Remote',
     webPreferences: appWindowPreferences(opts.preloadPath)

@@ -112,7 +112,14 @@ const audSchema = z.preprocess(
     .optional()
 )
 
-const accessSchema = z.strictObject({ mode: accessModeSchema, clientId: clientIdSchema, aud: audSchema }, { error: objectError })
+const accessSchema = z
+  .strictObject({ mode: accessModeSchema, clientId: clientIdSchema, aud: audSchema }, { error: objectError })
+  .superRefine((access, ctx) => {
+    // A service-token gateway without its Client ID can never connect; say so when saving.
+    if (access.mode === 'service-token' && !access.clientId) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'is required for a service token (the "<id>.access" value)' })
+    }
+  })
 
 const optionsSchema = z.strictObject(
   {

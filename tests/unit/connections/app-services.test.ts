@@ -139,3 +139,37 @@ describe('app services (the handlers behind IPC)', () => {
     }
   })
 })
+
+describe('hardening against a buggy or hostile renderer', () => {
+  it('names profiles by id only: a name is not a key for secrets or connections', async () => {
+    const { call, raw } = setup()
+    await call<ProfileView>('profiles:save', { name: 'Target', url: 'ws://127.0.0.1:1', access: { mode: 'none' } })
+    const byName = await raw('secrets:set', 'Target', 'gatewayToken', 'secret-value-123')
+    expect(!byName.ok && byName.error.code).toBe('PROFILE_NOT_FOUND')
+    expect(!(await raw('connection:connect', 'Target')).ok).toBe(true)
+  })
+
+  it('explains a value that is too long in plain words', async () => {
+    const { raw } = setup()
+    const r = await raw('session:send', 'p', 'agent:main:main', 'x'.repeat(200_001), 'c1')
+    expect(!r.ok && r.error.message).toBe('The message is too long (at most 200,000 characters).')
+  })
+
+  it('a connected gateway whose address changed redials the new one', async () => {
+    gw = await startFakeGateway({ token: TOKEN })
+    const other = await startFakeGateway({ token: TOKEN })
+    try {
+      const { call, events } = setup()
+      const p = await call<ProfileView>('profiles:save', { name: 'Fake', url: gw.url, access: { mode: 'none' } })
+      await call('secrets:set', p.id, 'gatewayToken', TOKEN)
+      await call('connection:connect', p.id)
+      const states = () => events.filter((e) => e.channel === 'connection:state').map((e) => (e.payload as ConnectionSnapshot).state.kind)
+      await waitFor(() => states().includes('ready'))
+      await call('profiles:save', { id: p.id, name: 'Fake', url: other.url, access: { mode: 'none' } })
+      await waitFor(() => other.connects.length === 1 && states().at(-1) === 'ready')
+      expect(states().slice(-4)).toEqual(['idle', 'connecting', 'handshaking', 'ready'])
+    } finally {
+      await other.close()
+    }
+  })
+})

@@ -27,7 +27,10 @@ describe('gateway URL parsing', () => {
     ['wss://gw.example.com:99999', /not a valid address/],
     ['wss://gw.example.com/?token=abc', /credential in its query \("token="\)/],
     ['wss://gw.example.com/?api_key=abc', /"api_key="/],
-    ['wss://', /not a valid address|no host/]
+    ['wss://', /not a valid address|no host/],
+    ['wss:///path', /no host name/],
+    ['ws://localhost:0', /Port 0/],
+    ['wss://gw.example.com\u200b/', /invisible characters/]
   ])('refuses %j clearly', (input, message) => {
     const r = parseGatewayUrl(input)
     expect(r.ok).toBe(false)

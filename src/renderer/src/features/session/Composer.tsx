@@ -5,7 +5,15 @@
  */
 import { useId, useState, type KeyboardEvent } from 'react'
 
+/** The gateway's limit for one message (the contract refuses longer ones). */
+export const MAX_MESSAGE_CHARS = 200_000
+
+// Unsent text per session survives switching tabs or gateways (the view unmounts meanwhile).
+const drafts = new Map<string, string>()
+
 export interface ComposerProps {
+  /** Identifies the session whose unsent text this is (profile id + session key). */
+  draftKey: string
   /** Why sending is impossible right now; undefined when it is possible. */
   disabledReason?: string
   onSend(text: string): void
@@ -15,12 +23,19 @@ export interface ComposerProps {
   onAbort(): void
 }
 
-export function Composer({ disabledReason, onSend, running, aborting, onAbort }: ComposerProps) {
-  const [text, setText] = useState('')
+export function Composer({ draftKey, disabledReason, onSend, running, aborting, onAbort }: ComposerProps) {
+  const [text, setTextState] = useState(() => drafts.get(draftKey) ?? '')
+  const setText = (value: string) => {
+    setTextState(value)
+    if (value === '') drafts.delete(draftKey)
+    else drafts.set(draftKey, value)
+  }
   const inputId = useId()
   const reasonId = useId()
   const disabled = disabledReason !== undefined
-  const canSend = !disabled && text.trim() !== ''
+  // One message at a time: the gateway folds a message sent during a run into that run, which
+  // would leave the new message without a reply of its own.
+  const canSend = !disabled && !running && text.trim() !== ''
 
   const send = () => {
     if (!canSend) return
@@ -53,6 +68,7 @@ export function Composer({ disabledReason, onSend, running, aborting, onAbort }:
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
         rows={3}
+        maxLength={MAX_MESSAGE_CHARS}
         placeholder={disabled ? '' : 'Message the agent — Enter to send, Shift+Enter for a new line'}
         disabled={disabled}
         aria-describedby={disabled ? reasonId : undefined}
@@ -61,6 +77,11 @@ export function Composer({ disabledReason, onSend, running, aborting, onAbort }:
         {disabled && (
           <p id={reasonId} className="composer__reason" data-testid="composer-disabled-reason">
             {disabledReason}
+          </p>
+        )}
+        {running && !disabled && (
+          <p className="composer__reason" data-testid="composer-running-hint">
+            Wait for the reply, or abort it, before sending the next message.
           </p>
         )}
         {running && (

@@ -117,6 +117,8 @@ function SessionPane({ profile }: { profile: ProfileView }) {
       {thread.phase && thread.activeRunId && <p className="session__phase">{thread.phase}…</p>}
 
       <Composer
+        key={`${profile.id}\u0000${sessionKey}`}
+        draftKey={`${profile.id}\u0000${sessionKey}`}
         disabledReason={composerBlocker(state)}
         onSend={(text) => void session.send(profile.id, sessionKey, text)}
         running={thread.activeRunId !== undefined}
