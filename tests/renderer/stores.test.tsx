@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { waitFor } from '@testing-library/react'
 import { applySnapshot, connectProfile, startBridge } from '../../src/renderer/src/lib/bridge'
 import { useConnections } from '../../src/renderer/src/stores/connections-store'
@@ -111,6 +111,13 @@ describe('session store', () => {
     applyEvent({ type: 'delta', profileId: 'p1', sessionKey: 'agent:main:main', runId: 'r1', text: 'Hello, wo' })
     expect(thread().messages[1]).toMatchObject({ text: 'Hello, world!', status: 'final' })
     expect(thread().activeRunId).toBeUndefined()
+  })
+
+  it('an empty final reloads the transcript instead of leaving an empty reply', async () => {
+    const { applyEvent } = useSession.getState()
+    applyEvent({ type: 'run-started', profileId: 'p1', sessionKey: 'agent:main:main', runId: 'r9', userText: 'hi', clientMessageId: 'c9' })
+    applyEvent({ type: 'final', profileId: 'p1', sessionKey: 'agent:main:main', runId: 'r9', text: '' })
+    await vi.waitFor(() => expect(fake.callsTo('session.history')).toEqual([['p1', 'agent:main:main']]))
   })
 
   it('shows a sent message at once and marks it sent', async () => {

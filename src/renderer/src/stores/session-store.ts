@@ -210,6 +210,9 @@ export const useSession = create<SessionState>()((set, get) => {
           return
         case 'final':
           upsertReply(key, event.runId, event.text, 'final')
+          // An empty final means the gateway delivered the reply elsewhere (it folds a message
+          // that arrives during another run into that run): the transcript has the truth.
+          if (event.text.trim() === '') void get().loadHistory(event.profileId, event.sessionKey)
           return
         case 'aborted':
           upsertReply(key, event.runId, event.text, 'aborted')
