@@ -22,6 +22,7 @@
  * tests and against `BrowserWindow` / `session.fromPartition` in the app.
  */
 /* eslint-disable no-restricted-imports -- type-only imports, erased at build time: the shapes are Electron's, nothing is loaded */
+import { parseGatewayUrl } from '../../../shared/gateway-url'
 import type {
   BrowserWindowConstructorOptions,
   ClearStorageDataOptions,
@@ -171,18 +172,13 @@ export function isAllowedLoginNavigation(url: string, isMainFrame: boolean): boo
   return !isMainFrame && (url === 'about:blank' || url === 'about:srcdoc')
 }
 
-/** The gateway's https origin (`wss://` and `https://` accepted) and host, or null. */
-export function gatewayOrigin(gatewayUrl: string): { origin: string; host: string } | null {
-  let url: URL
-  try {
-    url = new URL(gatewayUrl.trim())
-  } catch {
-    return null
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'wss:') return null
-  if (url.hostname === '' || url.username !== '' || url.password !== '') return null
-  const https = new URL(`https://${url.host}`)
-  return { origin: https.origin, host: https.hostname.toLowerCase() }
+/** The gateway's https origin, host and port (`wss://` and `https://` accepted), or null. */
+export function gatewayOrigin(gatewayUrl: string): { origin: string; host: string; port: number } | null {
+  // The same address rules as everywhere else (parseGatewayUrl); only TLS addresses have an
+  // Access login page.
+  const parsed = parseGatewayUrl(gatewayUrl)
+  if (!parsed.ok || !parsed.value.secure) return null
+  return { origin: parsed.value.webOrigin, host: parsed.value.host.toLowerCase(), port: parsed.value.port }
 }
 
 /** Chromium net error of a failed main-frame load → an AppError. */

@@ -21,6 +21,7 @@
  * Nothing of the browser side is trusted: the box either opens with our one-time key or the
  * answer is refused. Keys live for one attempt and are never written anywhere.
  */
+import { gatewayOrigin } from './login-window'
 import https from 'node:https'
 import { decodeJwt } from 'jose'
 import nacl from 'tweetnacl'
@@ -248,7 +249,7 @@ export interface AccessAppInfo {
  * carry; the token itself comes sealed to our key.
  */
 export async function discoverAccessApp(gatewayUrl: string, http: HttpGet, opts: { userAgent?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ ok: true; value: AccessAppInfo } | { ok: false; reason: 'invalid-url' | 'not-behind-access' | 'network'; error: AppError }> {
-  const target = httpsOrigin(gatewayUrl)
+  const target = gatewayOrigin(gatewayUrl)
   if (!target) return { ok: false, reason: 'invalid-url', error: invalidUrl() }
   const timeoutMs = opts.timeoutMs ?? 15_000
   const headers = { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT }
@@ -354,7 +355,7 @@ export async function runTransferLogin(opts: TransferLoginOptions): Promise<Tran
   const sleep = opts.sleep ?? abortableSleep
   const userAgent = opts.userAgent ?? DEFAULT_USER_AGENT
   const signal = opts.signal
-  const target = httpsOrigin(opts.gatewayUrl)
+  const target = gatewayOrigin(opts.gatewayUrl)
   if (!target) return { ok: false, reason: 'invalid-url', error: invalidUrl() }
   if (signal?.aborted) return cancelled()
 
@@ -450,18 +451,6 @@ function describeWait(ms: number): string {
   return `${Math.round(sec / 60)} minutes`
 }
 
-function httpsOrigin(gatewayUrl: string): { origin: string; host: string; port: number } | null {
-  let url: URL
-  try {
-    url = new URL(gatewayUrl.trim())
-  } catch {
-    return null
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'wss:') return null
-  if (url.hostname === '' || url.username !== '' || url.password !== '') return null
-  const https = new URL(`https://${url.host}`)
-  return { origin: https.origin, host: https.hostname.toLowerCase(), port: https.port ? Number(https.port) : 443 }
-}
 
 function hostAndPort(url: string): { host: string; port: number } {
   try {

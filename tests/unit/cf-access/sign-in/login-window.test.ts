@@ -451,8 +451,8 @@ describe('helpers', () => {
   })
 
   it('gatewayOrigin and isAllowedLoginNavigation', () => {
-    expect(gatewayOrigin('wss://Gateway.Example.Test:8443/ws?x=1')).toEqual({ origin: 'https://gateway.example.test:8443', host: 'gateway.example.test' })
-    expect(gatewayOrigin('https://gw.test')).toEqual({ origin: 'https://gw.test', host: 'gw.test' })
+    expect(gatewayOrigin('wss://Gateway.Example.Test:8443/ws?x=1')).toEqual({ origin: 'https://gateway.example.test:8443', host: 'gateway.example.test', port: 8443 })
+    expect(gatewayOrigin('https://gw.test')).toEqual({ origin: 'https://gw.test', host: 'gw.test', port: 443 })
     expect(gatewayOrigin('http://gw.test')).toBeNull()
     expect(gatewayOrigin('not a url')).toBeNull()
     expect(isAllowedLoginNavigation('https://a.test/x', true)).toBe(true)
