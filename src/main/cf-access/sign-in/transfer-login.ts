@@ -21,7 +21,7 @@
  * Nothing of the browser side is trusted: the box either opens with our one-time key or the
  * answer is refused. Keys live for one attempt and are never written anywhere.
  */
-import { gatewayOrigin } from './login-window'
+import { gatewayOrigin } from './gateway-origin'
 import https from 'node:https'
 import { decodeJwt } from 'jose'
 import nacl from 'tweetnacl'

@@ -6,7 +6,7 @@
  */
 import type { BrowserWindowConstructorOptions, Cookie, CookiesGetFilter, HandlerDetails, LoadURLOptions, WindowOpenHandlerResponse } from 'electron'
 import type { CookieChangeCause } from '../../../../src/main/cf-access/sign-in/cookie-capture'
-import type { LoginSessionPort, LoginWindowPort } from '../../../../src/main/cf-access/sign-in/login-window'
+import type { LoginSessionPort, LoginWindowPort } from '../../../../src/main/electron/access-login-window'
 
 type Listener = (...args: never[]) => unknown
 

@@ -16,7 +16,7 @@ import {
   type LoginWindowPort,
   type SignInRequest,
   type SignInResult
-} from '../../../../src/main/cf-access/sign-in/login-window'
+} from '../../../../src/main/electron/access-login-window'
 import { FakeSession, FakeWindow } from './electron-stand-ins'
 import { accessToken, APP_HOST, AUD, electronCookie, EMAIL, NOW, NOW_MS, ORG_AUD, OTHER_AUD, TEAM_DOMAIN } from './tokens'
 
@@ -477,7 +477,7 @@ describe('helpers', () => {
   })
 
   it('the adapter imports Electron as types only', () => {
-    const source = readFileSync(new URL('../../../../src/main/cf-access/sign-in/login-window.ts', import.meta.url), 'utf8')
+    const source = readFileSync(new URL('../../../../src/main/electron/access-login-window.ts', import.meta.url), 'utf8')
     const electronImports = source.split('\n').filter((line) => /from 'electron'/.test(line) || /^import .*electron/.test(line))
     expect(electronImports.length).toBeGreaterThan(0)
     expect(source).toMatch(/^import type \{[^}]+\} from 'electron'$/m)

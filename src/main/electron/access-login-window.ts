@@ -21,8 +21,6 @@
  * the window, its session and the clock are injected, so the adapter runs against stand-ins in
  * tests and against `BrowserWindow` / `session.fromPartition` in the app.
  */
-/* eslint-disable no-restricted-imports -- type-only imports, erased at build time: the shapes are Electron's, nothing is loaded */
-import { parseGatewayUrl } from '../../../shared/gateway-url'
 import type {
   BrowserWindowConstructorOptions,
   ClearStorageDataOptions,
@@ -36,10 +34,10 @@ import type {
   WebContentsWillRedirectEventParams,
   WindowOpenHandlerResponse
 } from 'electron'
-/* eslint-enable no-restricted-imports */
-import { appError, type AppError, type ErrorCode } from '../../../shared/errors'
-import { parseAccessLoginRedirect } from '../login-redirect'
-import { AppHostCookieJar, type CapturedAppToken, type CookieChangeCause } from './cookie-capture'
+import { appError, type AppError, type ErrorCode } from '../../shared/errors'
+import { parseAccessLoginRedirect } from '../cf-access/login-redirect'
+import { AppHostCookieJar, type CapturedAppToken, type CookieChangeCause } from '../cf-access/sign-in/cookie-capture'
+import { gatewayOrigin } from '../cf-access/sign-in/gateway-origin'
 
 // --- Ports: the parts of Electron the adapter uses ------------------------------------------
 
@@ -172,14 +170,6 @@ export function isAllowedLoginNavigation(url: string, isMainFrame: boolean): boo
   return !isMainFrame && (url === 'about:blank' || url === 'about:srcdoc')
 }
 
-/** The gateway's https origin, host and port (`wss://` and `https://` accepted), or null. */
-export function gatewayOrigin(gatewayUrl: string): { origin: string; host: string; port: number } | null {
-  // The same address rules as everywhere else (parseGatewayUrl); only TLS addresses have an
-  // Access login page.
-  const parsed = parseGatewayUrl(gatewayUrl)
-  if (!parsed.ok || !parsed.value.secure) return null
-  return { origin: parsed.value.webOrigin, host: parsed.value.host.toLowerCase(), port: parsed.value.port }
-}
 
 /** Chromium net error of a failed main-frame load → an AppError. */
 export function classifyLoadFailure(errorCode: number, errorDescription: string, host: string): AppError {
@@ -574,3 +564,5 @@ function cancelledError(): AppError {
 function cancelled(): SignInResult {
   return { ok: false, reason: 'cancelled', error: cancelledError() }
 }
+
+export { gatewayOrigin }
