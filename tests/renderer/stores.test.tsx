@@ -176,3 +176,14 @@ describe('session store', () => {
     expect(fake.callsTo('session.abort')).toEqual([['p1', 'agent:main:main', 'r9']])
   })
 })
+
+describe('runs of other clients', () => {
+  it('stream into their own bubble and then reload the transcript for their question', async () => {
+    const key = threadKey('p1', 'agent:main:main')
+    const { applyEvent } = useSession.getState()
+    applyEvent({ type: 'delta', profileId: 'p1', sessionKey: 'agent:main:main', runId: 'elsewhere', text: 'Hi from' })
+    expect(useSession.getState().threads[key]!.messages.at(-1)).toMatchObject({ role: 'assistant', text: 'Hi from', status: 'streaming' })
+    applyEvent({ type: 'final', profileId: 'p1', sessionKey: 'agent:main:main', runId: 'elsewhere', text: 'Hi from the CLI.' })
+    await vi.waitFor(() => expect(fake.callsTo('session.history')).toEqual([['p1', 'agent:main:main']]))
+  })
+})

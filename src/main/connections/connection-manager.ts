@@ -237,6 +237,20 @@ export class ConnectionManager {
     if (!session) {
       session = new ChatSession(conn.value, sessionKey)
       s.sessions.set(sessionKey, session)
+      // Show what other clients do on this session too, as it happens.
+      session.onOtherRun((u) => {
+        const base = { profileId, sessionKey, runId: u.runId }
+        switch (u.type) {
+          case 'delta':
+            return this.deps.onSessionEvent({ type: 'delta', ...base, text: u.text })
+          case 'status':
+            return this.deps.onSessionEvent({ type: 'status', ...base, phase: u.phase })
+          case 'error':
+            return this.deps.onSessionEvent({ type: 'error', ...base, text: u.text, message: u.message })
+          default:
+            return this.deps.onSessionEvent({ type: u.type, ...base, text: u.text })
+        }
+      })
     }
     return ok(session)
   }

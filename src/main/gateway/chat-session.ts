@@ -47,6 +47,7 @@ export class ChatSession {
   private readonly unsubscribe: () => void
   private readonly unsubscribeClose: () => void
   private readonly doneResolvers = new Map<string, (o: RunOutcome) => void>()
+  private readonly otherRunListeners = new Set<(u: ChatUpdate) => void>()
 
   constructor(conn: GatewayConnection, sessionKey: string) {
     this.conn = conn
@@ -65,8 +66,22 @@ export class ChatSession {
     })
   }
 
+  /**
+   * Runs on this session that this client did not start (another window, the CLI, a chat
+   * channel): every operator connection receives them; returns unsubscribe.
+   */
+  onOtherRun(listener: (u: ChatUpdate) => void): () => void {
+    this.otherRunListeners.add(listener)
+    return () => this.otherRunListeners.delete(listener)
+  }
+
   private dispatch(update: ChatUpdate): void {
-    for (const l of this.runListeners.get(update.runId) ?? []) l(update)
+    const own = this.runListeners.get(update.runId)
+    if (!own && !this.doneResolvers.has(update.runId)) {
+      for (const l of this.otherRunListeners) l(update)
+      return
+    }
+    for (const l of own ?? []) l(update)
     const resolve = this.doneResolvers.get(update.runId)
     if (!resolve) return
     if (update.type === 'final' || update.type === 'aborted') {
@@ -167,6 +182,7 @@ export class ChatSession {
     this.unsubscribe()
     this.unsubscribeClose()
     this.runListeners.clear()
+    this.otherRunListeners.clear()
   }
 }
 

@@ -84,6 +84,8 @@ export interface FakeGatewayOptions {
   chatScript?: 'stream' | 'error'
   /** Also emit a run of another session before ours. */
   foreignSessionEvents?: boolean
+  /** Also emit a run on the same session started by another client (another run id). */
+  otherClientRun?: boolean
 }
 
 export interface FakeGateway {
@@ -233,6 +235,10 @@ export async function startFakeGateway(opts: FakeGatewayOptions = {}): Promise<F
         const t0 = script[0]?.t ?? 0
         if (opts.foreignSessionEvents) {
           event('chat', { runId: 'foreign-run', sessionKey: 'agent:main:telegram:dm:42', seq: 1, state: 'delta', deltaText: 'not yours', message: { role: 'assistant', content: [{ type: 'text', text: 'not yours' }] } })
+        }
+        if (opts.otherClientRun) {
+          event('chat', { runId: 'other-client-run', sessionKey, seq: 1, state: 'delta', deltaText: 'From elsewhere', message: { role: 'assistant', content: [{ type: 'text', text: 'From elsewhere' }] } })
+          event('chat', { runId: 'other-client-run', sessionKey, seq: 2, state: 'final', message: { role: 'assistant', content: [{ type: 'text', text: 'From elsewhere.' }] } })
         }
         for (const step of script) {
           setTimeout(() => {

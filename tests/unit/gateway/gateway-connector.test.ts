@@ -208,3 +208,20 @@ describe('updates that arrive with the acceptance', () => {
     r.value.connection.close()
   })
 })
+
+describe('runs started by other clients on the same session', () => {
+  it('are reported apart from ours, which still streams exactly', async () => {
+    const { target, deps } = await setup({ otherClientRun: true })
+    const r = await connectGateway(target, deps)
+    if (!r.ok) throw new Error(r.error.message)
+    const session = new ChatSession(r.value.connection, 'agent:main:main')
+    const others: string[] = []
+    session.onOtherRun((u) => others.push(`${u.runId}:${u.type}`))
+    const sent = await session.send('hi')
+    if (!sent.ok) throw new Error(sent.error.message)
+    const outcome = await sent.value.done
+    expect(outcome).toMatchObject({ state: 'final', text: 'Hello from the mock model. This is a canned streamed reply.' })
+    expect(others).toEqual(['other-client-run:delta', 'other-client-run:final'])
+    r.value.connection.close()
+  })
+})

@@ -208,12 +208,15 @@ export const useSession = create<SessionState>()((set, get) => {
         case 'delta':
           upsertReply(key, event.runId, event.text, 'streaming')
           return
-        case 'final':
+        case 'final': {
+          const ours = get().threads[key]?.messages.some((m) => m.role === 'user' && m.runId === event.runId) ?? false
           upsertReply(key, event.runId, event.text, 'final')
-          // An empty final means the gateway delivered the reply elsewhere (it folds a message
-          // that arrives during another run into that run): the transcript has the truth.
-          if (event.text.trim() === '') void get().loadHistory(event.profileId, event.sessionKey)
+          // The transcript has the truth when the run was someone else's (its question is not
+          // shown yet), or when the final is empty (the gateway folded this message into a run
+          // that was already going).
+          if (!ours || event.text.trim() === '') void get().loadHistory(event.profileId, event.sessionKey)
           return
+        }
         case 'aborted':
           upsertReply(key, event.runId, event.text, 'aborted')
           return
