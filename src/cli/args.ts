@@ -210,7 +210,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     }
     const v = parsed.values
     const name = v.name ?? parsed.positionals[0]
-    if (action !== 'list' && !name) return bad(`profile ${action} needs a profile name (--name NAME).`)
+    if (action !== 'list' && !name) return bad(`profile ${action} needs a profile name: profile ${action} NAME (or --name NAME).`)
     // add without --url is fine for an existing profile (it is updated); the command checks.
     const timeout = seconds('timeout', v.timeout, 1, 120)
     if (!timeout.ok) return timeout
@@ -250,7 +250,8 @@ connect options:
   --session KEY        session key to chat on (default: the profile's, or agent:main:main)
   --message TEXT       send TEXT and stream the reply to stdout (Ctrl-C aborts the run); without it,
                        print the hello summary
-  --json               one JSON object per line: hello, delta, final, error (with code and details)
+  --json               one JSON object per line: hello, status, delta, final, aborting, aborted,
+                       pairing, warning, error (with code, likelyCauses, nextSteps and details)
   --timeout S          time limit for the WebSocket upgrade and handshake (default 15)
   --reply-timeout S    time limit for the reply (default 300)
   --ca-file PATH       extra CA certificate (PEM) to trust for wss://, on top of the system store

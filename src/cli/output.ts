@@ -58,7 +58,8 @@ export function createOutput(opts: {
           category: error.category,
           title: error.title,
           message: error.message,
-          ...(error.likelyCauses ? { likelyCauses: error.likelyCauses } : {}),
+          // Always present (possibly empty), so scripts can read it without checking.
+          likelyCauses: error.likelyCauses ?? [],
           nextSteps: error.nextSteps,
           details: error.details,
           retryable: error.retryable,
