@@ -5,7 +5,7 @@
  * AETHER_* environment variables or the keychain. An option that looks like one
  * (`--token`, `--secret`...) is refused with a pointer to the variable to use instead.
  */
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { appError, fail, ok, type Result } from '../shared/errors'
 
 export interface ConnectArgs {
@@ -61,8 +61,8 @@ const SECRET_FLAGS: Record<string, string> = {
   password: 'AETHER_GATEWAY_TOKEN'
 }
 
-function bad(message: string) {
-  return fail<CliArgs>(
+function bad<T = CliArgs>(message: string) {
+  return fail<T>(
     appError('INVALID_INPUT', 'Invalid command line', message, {
       nextSteps: [{ action: 'check-url', label: 'Run `npm run cli -- help` for the usage.' }]
     })
@@ -76,6 +76,15 @@ function seconds(name: string, value: string | undefined, min: number, max: numb
     return fail(appError('INVALID_INPUT', 'Invalid command line', `--${name} takes a number of seconds from ${min} to ${max}; got "${value}".`))
   }
   return ok(n)
+}
+
+/** node:util parseArgs in strict mode, its complaints (unknown or ambiguous options) as bad input. */
+function strictParse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], allowPositionals: boolean, options: O) {
+  try {
+    return ok(parseArgs({ args, strict: true, allowPositionals, options }))
+  } catch (e) {
+    return bad<never>((e as Error).message)
+  }
 }
 
 export function parseCliArgs(argv: string[]): Result<CliArgs> {
@@ -99,29 +108,20 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
   }
 
   if (command === 'connect') {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: rest,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          url: { type: 'string' },
-          profile: { type: 'string' },
-          session: { type: 'string' },
-          message: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          timeout: { type: 'string' },
-          'reply-timeout': { type: 'string' },
-          'ca-file': { type: 'string' },
-          'wait-pairing': { type: 'boolean', default: false },
-          'pairing-timeout': { type: 'string' }
-        }
-      })
-    } catch (e) {
-      return bad((e as Error).message)
-    }
-    const v = parsed.values
+    const parsed = strictParse(rest, false, {
+      url: { type: 'string' },
+      profile: { type: 'string' },
+      session: { type: 'string' },
+      message: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      'reply-timeout': { type: 'string' },
+      'ca-file': { type: 'string' },
+      'wait-pairing': { type: 'boolean', default: false },
+      'pairing-timeout': { type: 'string' }
+    } as const)
+    if (!parsed.ok) return parsed
+    const v = parsed.value.values
     if (!v.url && !v.profile) return bad('connect needs --url <ws(s)://...> or --profile <name>.')
     if (v.url && v.profile) return bad('Give either --url or --profile, not both.')
     if (v.message !== undefined && v.message.trim() === '') return bad('--message is empty.')
@@ -147,25 +147,16 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
   }
 
   if (command === 'login') {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: rest,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          url: { type: 'string' },
-          profile: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          'no-browser': { type: 'boolean', default: false },
-          timeout: { type: 'string' },
-          'ca-file': { type: 'string' }
-        }
-      })
-    } catch (e) {
-      return bad((e as Error).message)
-    }
-    const v = parsed.values
+    const parsed = strictParse(rest, false, {
+      url: { type: 'string' },
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-browser': { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      'ca-file': { type: 'string' }
+    } as const)
+    if (!parsed.ok) return parsed
+    const v = parsed.value.values
     if (v.url !== undefined && v.url.trim() === '') return bad('--url is empty.')
     if (v.profile !== undefined && v.profile.trim() === '') return bad('--profile is empty.')
     if (!v.url && !v.profile) return bad('login needs --url <wss://... or https://...> (and optionally --profile <name> to store the sign-in under).')
@@ -187,29 +178,20 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     if (!['list', 'add', 'remove', 'show'].includes(action)) {
       return bad(`Unknown profile action "${action}". Use list, add, show or remove.`)
     }
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: more,
-        strict: true,
-        allowPositionals: true,
-        options: {
-          name: { type: 'string' },
-          url: { type: 'string' },
-          session: { type: 'string' },
-          access: { type: 'string' },
-          'client-id': { type: 'string' },
-          aud: { type: 'string' },
-          'ca-file': { type: 'string' },
-          timeout: { type: 'string' },
-          json: { type: 'boolean', default: false }
-        }
-      })
-    } catch (e) {
-      return bad((e as Error).message)
-    }
-    const v = parsed.values
-    const name = v.name ?? parsed.positionals[0]
+    const parsed = strictParse(more, true, {
+      name: { type: 'string' },
+      url: { type: 'string' },
+      session: { type: 'string' },
+      access: { type: 'string' },
+      'client-id': { type: 'string' },
+      aud: { type: 'string' },
+      'ca-file': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false }
+    } as const)
+    if (!parsed.ok) return parsed
+    const v = parsed.value.values
+    const name = v.name ?? parsed.value.positionals[0]
     if (action !== 'list' && !name) return bad(`profile ${action} needs a profile name: profile ${action} NAME (or --name NAME).`)
     // add without --url is fine for an existing profile (it is updated); the command checks.
     const timeout = seconds('timeout', v.timeout, 1, 120)
