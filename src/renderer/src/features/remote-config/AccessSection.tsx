@@ -6,6 +6,7 @@ import { useId, type Ref, type RefObject } from 'react'
 import type { ProfileView } from '../../../../shared/ipc-contract'
 import type { AccessMode } from '../../../../shared/profile'
 import type { FieldErrors } from '../../lib/field-errors'
+import { TextField } from './TextField'
 import type { EditorDraft } from '../../stores/ui-store'
 import { clientIdProblem } from './profile-draft'
 import { SecretField, type SecretFieldHandle } from './SecretField'
@@ -32,7 +33,6 @@ export interface AccessSectionProps {
 export function AccessSection(props: AccessSectionProps) {
   const { draft, update, errors, profile, expanded, onToggle, clientIdRef, clientSecretRef, onClearSecret, disabled } = props
   const bodyId = useId()
-  const clientIdNoteId = useId()
   const audNoteId = useId()
   const signInNoteId = useId()
   const problem = clientIdProblem(draft.clientId)
@@ -73,30 +73,21 @@ export function AccessSection(props: AccessSectionProps) {
 
         {draft.accessMode === 'service-token' && (
           <>
-            <div className="field">
-              <label htmlFor="profile-client-id">Client ID</label>
-              <input
-                id="profile-client-id"
-                ref={clientIdRef}
-                value={draft.clientId}
-                onChange={(e) => update({ clientId: e.target.value })}
-                placeholder="0123456789abcdef0123456789abcdef.access"
-                spellCheck={false}
-                autoComplete="off"
-                aria-invalid={errors.clientId || problem?.level === 'error' ? true : undefined}
-                aria-describedby={clientIdMessage ? clientIdNoteId : undefined}
-                disabled={disabled}
-              />
-              {clientIdMessage && (
-                <p
-                  id={clientIdNoteId}
-                  className={errors.clientId || problem?.level === 'error' ? 'field__error' : 'field__warning'}
-                  data-testid="client-id-warning"
-                >
-                  {clientIdMessage}
-                </p>
-              )}
-            </div>
+            <TextField
+              id="profile-client-id"
+              label="Client ID"
+              inputRef={clientIdRef}
+              value={draft.clientId}
+              onChange={(clientId) => update({ clientId })}
+              placeholder="0123456789abcdef0123456789abcdef.access"
+              invalid={Boolean(errors.clientId) || problem?.level === 'error'}
+              note={
+                clientIdMessage
+                  ? { text: clientIdMessage, tone: errors.clientId || problem?.level === 'error' ? 'error' : 'warning', testId: 'client-id-warning' }
+                  : null
+              }
+              disabled={disabled}
+            />
             <SecretField
               ref={clientSecretRef}
               label="Client Secret"

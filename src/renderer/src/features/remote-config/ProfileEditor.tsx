@@ -9,6 +9,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import type { ProfileView, SecretKind } from '../../../../shared/ipc-contract'
 import type { ConnectionKind } from '../../../../shared/connection-state'
 import { connectProfile, disconnectProfile } from '../../lib/bridge'
+import { TextField } from './TextField'
 import { fieldErrorsFrom, type EditorField, type FieldErrors } from '../../lib/field-errors'
 import { checkGatewayUrl, looksSecure } from '../../lib/url-check'
 import { selectConnectionState, useConnections } from '../../stores/connections-store'
@@ -255,20 +256,15 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
         </div>
       )}
 
-      <div className="field">
-        <label htmlFor="profile-name">Name</label>
-        <input
-          id="profile-name"
-          ref={nameRef}
-          value={draft.name}
-          onChange={(e) => update({ name: e.target.value })}
-          autoComplete="off"
-          aria-invalid={errors.name ? true : undefined}
-          aria-describedby={errors.name ? 'profile-name-error' : undefined}
-          disabled={disabled}
-        />
-        <FieldError id="profile-name-error" message={errors.name} />
-      </div>
+      <TextField
+        id="profile-name"
+        label="Name"
+        inputRef={nameRef}
+        value={draft.name}
+        onChange={(name) => update({ name })}
+        note={errors.name ? { text: errors.name, tone: 'error' } : null}
+        disabled={disabled}
+      />
 
       <div className="field">
         <label htmlFor="profile-url">Gateway URL</label>
@@ -302,41 +298,31 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
         disabled={disabled}
       />
 
-      <div className="field">
-        <label htmlFor="profile-session-key">Session key</label>
-        <input
-          id="profile-session-key"
-          ref={sessionKeyRef}
-          value={draft.sessionKey}
-          onChange={(e) => update({ sessionKey: e.target.value })}
-          placeholder="agent:main:main"
-          spellCheck={false}
-          autoComplete="off"
-          aria-invalid={errors.sessionKey ? true : undefined}
-          aria-describedby={errors.sessionKey ? 'profile-session-key-error' : undefined}
-          disabled={disabled}
-        />
-        <FieldError id="profile-session-key-error" message={errors.sessionKey} />
-      </div>
+      <TextField
+        id="profile-session-key"
+        label="Session key"
+        inputRef={sessionKeyRef}
+        value={draft.sessionKey}
+        onChange={(sessionKey) => update({ sessionKey })}
+        placeholder="agent:main:main"
+        note={errors.sessionKey ? { text: errors.sessionKey, tone: 'error' } : null}
+        disabled={disabled}
+      />
 
-      <div className="field">
-        <label htmlFor="profile-ca-file">CA file</label>
-        <input
-          id="profile-ca-file"
-          ref={caFileRef}
-          value={draft.caFile}
-          onChange={(e) => update({ caFile: e.target.value })}
-          placeholder="/path/to/ca.pem (optional)"
-          spellCheck={false}
-          autoComplete="off"
-          aria-invalid={errors.caFile ? true : undefined}
-          aria-describedby="profile-ca-file-note"
-          disabled={disabled}
-        />
-        <p id="profile-ca-file-note" className={errors.caFile ? 'field__error' : 'field__hint'}>
-          {errors.caFile ?? 'A PEM file of extra CA certificates to trust for this gateway, on top of the system ones.'}
-        </p>
-      </div>
+      <TextField
+        id="profile-ca-file"
+        label="CA file"
+        inputRef={caFileRef}
+        value={draft.caFile}
+        onChange={(caFile) => update({ caFile })}
+        placeholder="/path/to/ca.pem (optional)"
+        note={
+          errors.caFile
+            ? { text: errors.caFile, tone: 'error' }
+            : { text: 'A PEM file of extra CA certificates to trust for this gateway, on top of the system ones.', tone: 'hint' }
+        }
+        disabled={disabled}
+      />
 
       <AccessSection
         draft={draft}
@@ -398,15 +384,6 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
           ))}
       </div>
     </form>
-  )
-}
-
-function FieldError({ id, message }: { id: string; message?: string }) {
-  if (!message) return null
-  return (
-    <p id={id} className="field__error">
-      {message}
-    </p>
   )
 }
 
