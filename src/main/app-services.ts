@@ -22,7 +22,12 @@ import {
 } from '../shared/ipc-contract'
 import { APP_NAME, APP_VERSION } from '../shared/app-info'
 import type { GatewayProfile } from '../shared/profile'
+import type { AccessLoginWindows } from './electron/access-login-window'
+import { AccessSignInService } from './cf-access/sign-in/sign-in-service'
+import type { RenewalTimingOptions } from './cf-access/sign-in/renewal'
+import { nodeHttpGet } from './cf-access/sign-in/transfer-login'
 import { ConnectionManager } from './connections/connection-manager'
+import { trustedCertificates } from './transport/trust-store'
 import type { ClientInfo } from './gateway/protocol'
 import { ProfileRepo } from './profiles/profile-repo'
 import { profilesFilePath } from './profiles/config-dir'
@@ -37,12 +42,19 @@ export interface AppServicesOptions {
   userAgent: string
   /** The profile offered on a first start, so there is something to try. */
   defaultProfile?: { name: string; url: string } | null
+  /** The embedded Cloudflare Access login window; without it only the browser sign-in is offered. */
+  accessLoginWindows?: AccessLoginWindows
+  /** Renewal timing of Access app tokens (defaults: 5 min ahead plus 1 min of clock skew). */
+  accessRenewal?: RenewalTimingOptions
+  /** Token transfer service of the browser sign-in (default: the team domain's). */
+  transferBaseUrl?: string
 }
 
 export interface AppServices {
   handlers: InvokeHandlers
   setEventSink(sink: EventSink): void
   manager: ConnectionManager
+  signIn: AccessSignInService
   dispose(): Promise<void>
 }
 
@@ -99,8 +111,35 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
     getProfile: profileById,
     secrets,
     connector: { client: opts.clientInfo, userAgent: opts.userAgent },
-    onSnapshot: (snapshot) => sink('connection:state', snapshot),
+    onSnapshot: (snapshot) => {
+      sink('connection:state', snapshot)
+      signIn.onConnectionSnapshot(snapshot)
+    },
     onSessionEvent: (event) => sink('session:event', event)
+  })
+  const signIn: AccessSignInService = new AccessSignInService({
+    ...(opts.accessLoginWindows ? { windows: opts.accessLoginWindows } : {}),
+    secrets,
+    getProfile: profileById,
+    async updateAccess(profileId, access) {
+      const profile = await profileById(profileId)
+      if (!profile) return
+      const saved = await repo.save({ ...profile, access: { ...profile.access, ...access } })
+      if (!saved.ok) console.error('[access] could not record the sign-in in the profile:', saved.error.code)
+    },
+    tokenStored: (profileId) => manager.credentialsUpdated(profileId),
+    signedOut: (profileId) => {
+      manager.disconnect(profileId)
+    },
+    isActive: (profileId) => manager.snapshot(profileId).state.kind !== 'idle',
+    emit: (status) => sink('access:status', status),
+    openExternal: (url) => opts.openExternal(url),
+    async httpFor(profile) {
+      const trusted = await trustedCertificates(profile.options.caFile)
+      return trusted.ok ? ok(nodeHttpGet({ ca: trusted.value })) : trusted
+    },
+    ...(opts.transferBaseUrl ? { transferBaseUrl: opts.transferBaseUrl } : {}),
+    ...(opts.accessRenewal ? { renewal: opts.accessRenewal } : {})
   })
   // Seed the local gateway only on a real first start (no profiles file yet): an operator who
   // removed every gateway does not want it back.
@@ -153,10 +192,13 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       // A live connection to the old address must not keep looking current.
       if (dialChanged) manager.reconnectIfActive(after.id)
       else manager.credentialsUpdated(after.id)
+      // The renewal timer runs only for email sign-in profiles: re-arm it for the saved mode.
+      await signIn.refresh(after.id, { emit: before !== null })
       return ok(await view(after))
     },
     'profiles:remove': async (profileId: string) => {
       manager.forget(profileId)
+      signIn.forget(profileId)
       const removed = await repo.remove(profileId)
       for (const key of [
         secretKeys.gatewayToken(profileId),
@@ -178,12 +220,14 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
         )
       }
       await secrets.set(SECRET_KEY_OF[kind](profileId), clean)
+      if (kind === 'cfAppToken') await signIn.refresh(profileId)
       manager.credentialsUpdated(profileId)
       return ok(await secretsStatus(profileId))
     },
     'secrets:clear': async (profileId: string, kind: SecretKind) => {
       if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
       await secrets.delete(SECRET_KEY_OF[kind](profileId))
+      if (kind === 'cfAppToken') await signIn.refresh(profileId)
       return ok(await secretsStatus(profileId))
     },
     'connection:connect': async (profileId: string) => {
@@ -202,7 +246,15 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       if (!url) return fail(appError('INVALID_INPUT', 'Link not opened', 'Only https:// and mailto: links are opened, in your browser.'))
       await opts.openExternal(url)
       return ok({ opened: true })
-    }
+    },
+    'access:sign-in': async (profileId: string) => ok(await signIn.signIn(profileId)),
+    'access:sign-in-browser': async (profileId: string) => ok(await signIn.signInWithBrowser(profileId)),
+    'access:cancel': async (profileId: string) => ok({ cancelled: signIn.cancel(profileId) }),
+    'access:sign-out': async (profileId: string) => {
+      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      return ok(await signIn.signOut(profileId))
+    },
+    'access:status': async () => ok(await signIn.statuses((await repo.list()).map((p) => p.id)))
   }
 
   const handlers = {} as InvokeHandlers
@@ -229,10 +281,12 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
   return {
     handlers,
     manager,
+    signIn,
     setEventSink(next) {
       sink = next
     },
     async dispose() {
+      signIn.dispose()
       manager.dispose()
     }
   }

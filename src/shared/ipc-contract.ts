@@ -12,7 +12,7 @@
  */
 import { z } from 'zod'
 import type { ConnectionSnapshot } from './connection-state'
-import type { Result } from './errors'
+import type { AppError, Result } from './errors'
 import type { GatewayProfile } from './profile'
 import { ACCESS_MODES, type AccessMode } from './profile'
 
@@ -70,6 +70,40 @@ export type SessionEvent =
   | { type: 'aborted'; profileId: string; sessionKey: string; runId: string; text: string }
   | { type: 'error'; profileId: string; sessionKey: string; runId: string; text: string; message: string }
 
+/**
+ * The Cloudflare Access sign-in of one profile (access mode `email-otp`), as the renderer sees
+ * it: who is signed in and until when, never the token itself.
+ */
+export interface AccessSignInStatus {
+  profileId: string
+  /**
+   * `signed-out`: no app token stored; `signing-in`: a sign-in the user started is running;
+   * `renewing`: an automatic renewal is running (hidden window first); `signed-in`: a token is
+   * stored; `expired`: a token is stored but its `exp` has passed.
+   */
+  phase: 'signed-out' | 'signing-in' | 'renewing' | 'signed-in' | 'expired'
+  /** Where the attempt in flight runs: the embedded window (shown or hidden) or the system browser. */
+  via?: 'window' | 'hidden-window' | 'browser'
+  /** Email (or common name) from the stored token's claims. */
+  email?: string
+  /** `exp` of the stored token, ms since the epoch. */
+  expiresAt?: number
+  /** When the app will renew it, ms since the epoch. */
+  renewAt?: number
+  /** The last attempt's failure (cancelled, timed out, needs the user...); cleared by a success. */
+  error?: AppError
+  /** The embedded window could not finish: offer the system-browser sign-in. */
+  offerBrowser?: boolean
+  /** Increases with every change of this profile's status; stale ones are dropped by seq. */
+  seq: number
+}
+
+/** A gateway to open in the config view, from an `aether-remote://connect?url=…` link. Never carries a secret. */
+export interface OpenGatewayRequest {
+  url: string
+  name?: string
+}
+
 export interface AppInfo {
   name: string
   version: string
@@ -118,7 +152,12 @@ export const INVOKE_SCHEMAS = {
   'session:list': z.tuple([id]),
   'session:send': z.tuple([id, sessionKey, z.string().min(1).max(200_000), z.string().min(1).max(100)]),
   'session:abort': z.tuple([id, sessionKey, z.string().max(200).optional()]),
-  'shell:open-external': z.tuple([z.string().max(4096)])
+  'shell:open-external': z.tuple([z.string().max(4096)]),
+  'access:sign-in': z.tuple([id]),
+  'access:sign-in-browser': z.tuple([id]),
+  'access:cancel': z.tuple([id]),
+  'access:sign-out': z.tuple([id]),
+  'access:status': z.tuple([])
 } as const
 
 export type InvokeChannel = keyof typeof INVOKE_SCHEMAS
@@ -138,6 +177,12 @@ export interface InvokeResponses {
   'session:send': { runId: string }
   'session:abort': { aborted: boolean }
   'shell:open-external': { opened: boolean }
+  /** Resolves when the sign-in ends (success, cancel, timeout, failure); progress arrives as `access:status` events. */
+  'access:sign-in': AccessSignInStatus
+  'access:sign-in-browser': AccessSignInStatus
+  'access:cancel': { cancelled: boolean }
+  'access:sign-out': AccessSignInStatus
+  'access:status': AccessSignInStatus[]
 }
 
 export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof INVOKE_SCHEMAS)[C]>
@@ -146,9 +191,11 @@ export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof INVOKE_SCHEMAS
 export interface EventPayloads {
   'connection:state': ConnectionSnapshot
   'session:event': SessionEvent
+  'access:status': AccessSignInStatus
+  'app:open-gateway': OpenGatewayRequest
 }
 export type EventChannel = keyof EventPayloads
-export const EVENT_CHANNELS: readonly EventChannel[] = ['connection:state', 'session:event']
+export const EVENT_CHANNELS: readonly EventChannel[] = ['connection:state', 'session:event', 'access:status', 'app:open-gateway']
 
 export const INVOKE_CHANNELS = Object.keys(INVOKE_SCHEMAS) as InvokeChannel[]
 
@@ -157,7 +204,11 @@ export type InvokeResult<C extends InvokeChannel> = Promise<Result<InvokeRespons
 
 /** The domain-shaped API the preload exposes as `window.api`. */
 export interface AetherApi {
-  app: { info(): InvokeResult<'app:info'> }
+  app: {
+    info(): InvokeResult<'app:info'>
+    /** An `aether-remote://connect` link was opened: show the config view prefilled (never connect by itself). */
+    onOpenGateway(listener: (request: OpenGatewayRequest) => void): () => void
+  }
   profiles: {
     list(): InvokeResult<'profiles:list'>
     save(draft: ProfileDraft): InvokeResult<'profiles:save'>
@@ -181,6 +232,16 @@ export interface AetherApi {
     onEvent(listener: (event: SessionEvent) => void): () => void
   }
   shell: { openExternal(url: string): InvokeResult<'shell:open-external'> }
+  access: {
+    /** Open the sign-in window for the profile; resolves when the sign-in ends. */
+    signIn(profileId: string): InvokeResult<'access:sign-in'>
+    /** Sign in in the system browser instead (the cloudflared-style transfer). */
+    signInWithBrowser(profileId: string): InvokeResult<'access:sign-in-browser'>
+    cancel(profileId: string): InvokeResult<'access:cancel'>
+    signOut(profileId: string): InvokeResult<'access:sign-out'>
+    statuses(): InvokeResult<'access:status'>
+    onStatus(listener: (status: AccessSignInStatus) => void): () => void
+  }
 }
 
 /**
@@ -196,7 +257,10 @@ export interface ApiTransport {
 export function buildApi(t: ApiTransport): AetherApi {
   const call = <C extends InvokeChannel>(channel: C, ...args: unknown[]) => t.invoke(channel, args) as InvokeResult<C>
   return {
-    app: { info: () => call('app:info') },
+    app: {
+      info: () => call('app:info'),
+      onOpenGateway: (listener) => t.subscribe('app:open-gateway', (p) => listener(p as OpenGatewayRequest))
+    },
     profiles: {
       list: () => call('profiles:list'),
       save: (draft) => call('profiles:save', draft),
@@ -219,7 +283,15 @@ export function buildApi(t: ApiTransport): AetherApi {
       abort: (profileId, key, runId) => call('session:abort', profileId, key, ...(runId ? [runId] : [])),
       onEvent: (listener) => t.subscribe('session:event', (p) => listener(p as SessionEvent))
     },
-    shell: { openExternal: (url) => call('shell:open-external', url) }
+    shell: { openExternal: (url) => call('shell:open-external', url) },
+    access: {
+      signIn: (profileId) => call('access:sign-in', profileId),
+      signInWithBrowser: (profileId) => call('access:sign-in-browser', profileId),
+      cancel: (profileId) => call('access:cancel', profileId),
+      signOut: (profileId) => call('access:sign-out', profileId),
+      statuses: () => call('access:status'),
+      onStatus: (listener) => t.subscribe('access:status', (p) => listener(p as AccessSignInStatus))
+    }
   }
 }
 

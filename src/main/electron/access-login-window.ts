@@ -122,8 +122,8 @@ export function loginPartition(profileId: string): string {
  * app tokens Electron adds (Turnstile and bot rules reject those, doc §5). Uses Chrome's reduced
  * form (`Chrome/<major>.0.0.0`).
  */
-export function browserUserAgent(chromeVersion: string, platform: string): string {
-  const major = /^(\d+)/.exec(chromeVersion.trim())?.[1] ?? '140'
+export function browserUserAgent(chromeVersion: string | undefined, platform: string): string {
+  const major = /^(\d+)/.exec((chromeVersion ?? '').trim())?.[1] ?? '140'
   const os = platform === 'darwin' ? 'Macintosh; Intel Mac OS X 10_15_7' : platform === 'win32' ? 'Windows NT 10.0; Win64; x64' : 'X11; Linux x86_64'
   return `Mozilla/5.0 (${os}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`
 }

@@ -5,12 +5,13 @@
  */
 import os from 'node:os'
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, ipcMain, session, shell, type Session } from 'electron'
 import { createAppServices, type AppServices } from '../app-services'
 import type { ClientInfo } from '../gateway/protocol'
 import { defaultConfigDir } from '../profiles/config-dir'
 import { openSystemSecretStore } from '../secrets/keytar-secret-store'
 import { APP_VERSION } from '../../shared/app-info'
+import { browserUserAgent, createAccessLoginWindows, type AccessLoginWindows } from './access-login-window'
 import { isAppUrl, resolveAppOrigin } from './app-origin'
 import { createServicesOpenExternal, openExternalSafely } from './external-links'
 import { createEventSink, deferHandlers, registerIpc } from './ipc-main'
@@ -39,15 +40,32 @@ export function startDesktopApp(): void {
   })
   const isOwnPage = (url: string): boolean => isAppUrl(appOrigin, url)
   const trusted = new TrustedSenders()
+  let mainWindow: BrowserWindow | undefined
+
+  // The Access login windows browse the team domain and identity providers, so the app-page
+  // guard below would stop them at once; they get their own guards (https only, no popups, no
+  // webview) from the adapter. They are told apart by their partition's session, which the
+  // adapter asks for before it creates the window.
+  const loginSessions = new WeakSet<Session>()
+  const loginWindows = createAccessLoginWindows({
+    createWindow: (options) => new BrowserWindow(mainWindow && !mainWindow.isDestroyed() ? { ...options, parent: mainWindow } : options),
+    sessionForPartition: (partition) => {
+      const loginSession = session.fromPartition(partition)
+      loginSessions.add(loginSession)
+      return loginSession
+    },
+    userAgent: browserUserAgent(process.versions.chrome, process.platform)
+  })
 
   // Checklist #12-#15, on every webContents whatever created it.
   app.on('web-contents-created', (_event, contents) => {
+    if (loginSessions.has(contents.session)) return
     guardWebContents(contents, { isAppUrl: isOwnPage, openExternal: (url) => openExternalSafely(shell, url) })
   })
   // Checklist #5 on every session, including partitions made later (the Access login window).
   app.on('session-created', denyAllPermissions)
 
-  const services = startServices(() => BrowserWindow.getAllWindows(), { trusted, isAppUrl: isOwnPage })
+  const services = startServices(() => BrowserWindow.getAllWindows(), { trusted, isAppUrl: isOwnPage }, loginWindows)
   services.catch((err: unknown) => console.error('[app] the services did not start', err))
   registerIpc(
     ipcMain,
@@ -55,7 +73,6 @@ export function startDesktopApp(): void {
     createSenderCheck(trusted, isOwnPage)
   )
 
-  let mainWindow: BrowserWindow | undefined
   const showMainWindow = (): void => {
     if (mainWindow && !mainWindow.isDestroyed()) focusWindow(mainWindow)
     else mainWindow = createMainWindow({ preloadPath: join(__dirname, '../preload/index.js'), appOrigin, trusted })
@@ -84,7 +101,8 @@ export function startDesktopApp(): void {
  */
 async function startServices(
   getWindows: Parameters<typeof createEventSink>[0],
-  trust: Parameters<typeof createEventSink>[1]
+  trust: Parameters<typeof createEventSink>[1],
+  accessLoginWindows: AccessLoginWindows
 ): Promise<AppServices> {
   const opened = await openSystemSecretStore()
   const secretStorage: { kind: 'keychain' | 'memory'; warning?: string } =
@@ -105,7 +123,9 @@ async function startServices(
     secretStorage,
     openExternal: createServicesOpenExternal(shell),
     clientInfo,
-    userAgent: `AetherRemote/${APP_VERSION} (${process.platform}; desktop)`
+    userAgent: `AetherRemote/${APP_VERSION} (${process.platform}; desktop)`,
+    accessLoginWindows,
+    ...transferServiceOverride(process.env)
   })
   services.setEventSink(createEventSink(getWindows, trust))
   return services
@@ -131,4 +151,22 @@ function disposeOnQuit(services: Promise<AppServices>): void {
         app.quit()
       })
   })
+}
+
+/**
+ * AETHER_CF_TRANSFER_URL replaces the browser sign-in's token transfer service, as in the CLI
+ * (self-hosted setups, tests). Only a plain https:// address is taken; anything else is ignored
+ * with a warning, and the team domain's service is used.
+ */
+function transferServiceOverride(env: NodeJS.ProcessEnv): { transferBaseUrl?: string } {
+  const raw = env.AETHER_CF_TRANSFER_URL?.trim()
+  if (!raw) return {}
+  try {
+    const url = new URL(raw)
+    if (url.protocol === 'https:' && !url.username && !url.password) return { transferBaseUrl: url.toString() }
+  } catch {
+    // reported below
+  }
+  console.warn('[app] AETHER_CF_TRANSFER_URL is not a plain https:// address; using the team domain\'s transfer service')
+  return {}
 }

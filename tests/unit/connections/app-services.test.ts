@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createAppServices, safeExternalUrl, type AppServices } from '../../../src/main/app-services'
 import { MemorySecretStore } from '../../../src/main/secrets/memory-secret-store'
 import type { ConnectionSnapshot } from '../../../src/shared/connection-state'
-import type { EventChannel, ProfileView, SessionEvent } from '../../../src/shared/ipc-contract'
+import type { AccessSignInStatus, EventChannel, ProfileView, SessionEvent } from '../../../src/shared/ipc-contract'
 import { startFakeGateway, type FakeGateway } from '../../support/fake-gateway'
+import type { AccessLoginWindows } from '../../../src/main/electron/access-login-window'
+import { accessToken } from '../cf-access/sign-in/tokens'
 
 const TOKEN = 'fake-gateway-token-0123456789'
 let services: AppServices | undefined
@@ -16,7 +18,7 @@ afterEach(async () => {
   await gw?.close()
 })
 
-function setup(configDir = mkdtempSync(join(tmpdir(), 'aether-svc-'))) {
+function setup(configDir = mkdtempSync(join(tmpdir(), 'aether-svc-')), extra: Partial<Parameters<typeof createAppServices>[0]> = {}) {
   const opened: string[] = []
   const events: { channel: EventChannel; payload: unknown }[] = []
   services = createAppServices({
@@ -27,7 +29,8 @@ function setup(configDir = mkdtempSync(join(tmpdir(), 'aether-svc-'))) {
       opened.push(url)
     },
     clientInfo: { version: '0.1.0', platform: 'linux', deviceFamily: 'desktop', displayName: 'test' },
-    userAgent: 'test'
+    userAgent: 'test',
+    ...extra
   })
   services.setEventSink((channel, payload) => events.push({ channel, payload }))
   const call = async <T>(channel: string, ...args: unknown[]): Promise<T> => {
@@ -171,5 +174,47 @@ describe('hardening against a buggy or hostile renderer', () => {
     } finally {
       await other.close()
     }
+  })
+})
+
+describe('Cloudflare Access sign-in channels', () => {
+  const emailProfile = { name: 'Prod', url: 'wss://gateway.example.workers.dev/ws', access: { mode: 'email-otp' as const } }
+
+  it('lists a signed-out status per profile and, without a sign-in window, offers the browser', async () => {
+    const { call } = setup(undefined, { defaultProfile: null })
+    const saved = await call<ProfileView>('profiles:save', emailProfile)
+    expect(await call<AccessSignInStatus[]>('access:status')).toEqual([{ profileId: saved.id, phase: 'signed-out', seq: 0 }])
+    const status = await call<AccessSignInStatus>('access:sign-in', saved.id)
+    expect(status).toMatchObject({ phase: 'signed-out', offerBrowser: true })
+    expect(await call('access:cancel', saved.id)).toEqual({ cancelled: false })
+  })
+
+  it('a sign-in through the window stores the token, shows it as set, and never returns it', async () => {
+    const nowSec = Math.floor(Date.now() / 1000)
+    const token = await accessToken({ email: 'alice@example.com', aud: ['4f'.repeat(32)], iat: nowSec, nbf: nowSec, exp: nowSec + 3600 })
+    const windows: AccessLoginWindows = {
+      signIn: async () => ({ ok: true, value: { token, claims: {} as never, email: 'alice@example.com', expiresAtMs: 0, aud: '4f'.repeat(32), partition: 'p', shown: true } }),
+      signOut: async () => ({ appLogout: 'done', teamLogout: 'done', storageCleared: true })
+    }
+    const { call, events } = setup(undefined, { defaultProfile: null, accessLoginWindows: windows })
+    const saved = await call<ProfileView>('profiles:save', emailProfile)
+    const status = await call<AccessSignInStatus>('access:sign-in', saved.id)
+    expect(status).toMatchObject({ phase: 'signed-in', email: 'alice@example.com' })
+    const [view] = await call<ProfileView[]>('profiles:list')
+    expect(view!.secrets.cfAppToken.set).toBe(true)
+    expect(view!.access.aud).toBe('4f'.repeat(32))
+    expect(events.filter((e) => e.channel === 'access:status').map((e) => (e.payload as AccessSignInStatus).phase)).toEqual(['signing-in', 'signed-in'])
+    expect(JSON.stringify(events)).not.toContain(token)
+    expect(JSON.stringify(status)).not.toContain(token)
+    const out = await call<AccessSignInStatus>('access:sign-out', saved.id)
+    expect(out.phase).toBe('signed-out')
+    expect((await call<ProfileView[]>('profiles:list'))[0]!.secrets.cfAppToken.set).toBe(false)
+  })
+
+  it('an app token pasted by hand shows as signed in', async () => {
+    const { call, events } = setup(undefined, { defaultProfile: null })
+    const saved = await call<ProfileView>('profiles:save', emailProfile)
+    await call('secrets:set', saved.id, 'cfAppToken', await accessToken({ email: 'bob@example.com', exp: Math.floor(Date.now() / 1000) + 3600 }))
+    expect(events.filter((e) => e.channel === 'access:status').at(-1)?.payload).toMatchObject({ phase: 'signed-in', email: 'bob@example.com' })
   })
 })

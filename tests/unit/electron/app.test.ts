@@ -104,11 +104,28 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
       defaultSession.check = fn
     }
   }
+  const partitions = new Map<string, Record<string, unknown>>()
+  const fromPartition = (name: string) => {
+    let s = partitions.get(name)
+    if (!s) {
+      s = {
+        partition: name,
+        setPermissionRequestHandler: vi.fn(),
+        setPermissionCheckHandler: vi.fn(),
+        setUserAgent: vi.fn(),
+        fetch: vi.fn(async () => ({ status: 200 })),
+        clearStorageData: vi.fn(async () => undefined),
+        cookies: { on: vi.fn(), removeListener: vi.fn(), get: vi.fn(async () => []), remove: vi.fn(async () => undefined) }
+      }
+      partitions.set(name, s)
+    }
+    return s
+  }
   return {
     app,
     BrowserWindow: FakeWindow,
     ipcMain: new FakeIpcMain(),
-    session: { defaultSession },
+    session: { defaultSession, fromPartition },
     shell: { openExternal: vi.fn(async () => undefined) },
     windows,
     calls,
@@ -192,6 +209,32 @@ describe('startDesktopApp', () => {
     await flush()
     expect(e.shell.openExternal.mock.calls).toEqual([['https://docs.example.com/']])
     expect(events.sort()).toEqual(['will-attach-webview', 'will-frame-navigate', 'will-navigate', 'will-redirect'])
+  })
+
+  it('leaves the Access login windows to their own guards, and hands the login windows to the services', async () => {
+    const e = await start()
+    const opts = services.createAppServices.mock.calls[0]?.[0] as { accessLoginWindows?: import('../../../src/main/electron/access-login-window').AccessLoginWindows }
+    expect(opts.accessLoginWindows).toBeDefined()
+    const events: string[] = []
+    const contentsOn = (session: unknown) => ({
+      session,
+      setWindowOpenHandler: () => events.push('setWindowOpenHandler'),
+      on: (event: string) => events.push(event)
+    })
+    const partition = 'persist:cf-access:p1'
+    // Until the adapter asks for it, a partition's session is an ordinary one: the app guard applies.
+    e.app.emit('web-contents-created', {}, contentsOn(e.session.fromPartition(partition)))
+    expect(events).toContain('will-navigate')
+    events.length = 0
+    // The adapter takes the partition's session before it opens a window on it (here: sign-out).
+    await opts.accessLoginWindows!.signOut({ profileId: 'p1', gatewayUrl: 'wss://gw.example.com/ws' })
+    const loginSession = e.session.fromPartition(partition)
+    expect(loginSession.setUserAgent).toHaveBeenCalledWith(expect.stringMatching(/^Mozilla\/5\.0 .* Chrome\/\d+\.0\.0\.0 Safari\/537\.36$/))
+    e.app.emit('web-contents-created', {}, contentsOn(loginSession))
+    expect(events).toEqual([])
+    // Every other webContents is still guarded.
+    e.app.emit('web-contents-created', {}, contentsOn(e.session.defaultSession))
+    expect(events).toContain('will-navigate')
   })
 
   it('opens one sandboxed window on the built renderer and trusts only it', async () => {

@@ -40,7 +40,12 @@ const REQUESTS: [string, unknown[], InvokeChannel, unknown[]?][] = [
   ['session.send', ['p1', 'main', 'hello', 'c1'], 'session:send'],
   ['session.abort', ['p1', 'main', 'r1'], 'session:abort'],
   ['session.abort', ['p1', 'main'], 'session:abort', ['p1', 'main']],
-  ['shell.openExternal', ['https://example.com/'], 'shell:open-external']
+  ['shell.openExternal', ['https://example.com/'], 'shell:open-external'],
+  ['access.signIn', ['p1'], 'access:sign-in'],
+  ['access.signInWithBrowser', ['p1'], 'access:sign-in-browser'],
+  ['access.cancel', ['p1'], 'access:cancel'],
+  ['access.signOut', ['p1'], 'access:sign-out'],
+  ['access.statuses', [], 'access:status']
 ]
 
 function method(api: unknown, dotted: string): (...args: unknown[]) => unknown {
@@ -78,7 +83,7 @@ describe('preload entry', () => {
     for (const members of Object.values(shapeOf(api))) {
       for (const type of Object.values(members)) expect(type).toBe('function')
     }
-    expect(Object.keys(api).sort()).toEqual(['app', 'connection', 'profiles', 'secrets', 'session', 'shell'])
+    expect(Object.keys(api).sort()).toEqual(['access', 'app', 'connection', 'profiles', 'secrets', 'session', 'shell'])
     for (const banned of ['ipcRenderer', 'invoke', 'send', 'on', 'sendSync', 'electron', 'process', 'require']) {
       expect(api).not.toHaveProperty(banned)
     }
@@ -97,7 +102,9 @@ describe('preload entry', () => {
 
   it.each([
     ['connection.onState', 'connection:state'],
-    ['session.onEvent', 'session:event']
+    ['session.onEvent', 'session:event'],
+    ['access.onStatus', 'access:status'],
+    ['app.onOpenGateway', 'app:open-gateway']
   ])('%s delivers the payload only, and its unsubscribe works', (name, channel) => {
     const listener = vi.fn()
     const unsubscribe = method(api, name)(listener) as () => void
