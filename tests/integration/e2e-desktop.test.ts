@@ -319,7 +319,7 @@ describe('desktop app, end to end', () => {
 
     // The way forward: add a service token (a button), or sign in by email (offered).
     await button('Add service token', panel).waitFor()
-    await button('Sign in with email', panel).waitFor()
+    await button('Sign in with Cloudflare Access', panel).waitFor()
     const text = await visibleText(panel)
     expect(text).toMatch(/service token/i)
     expect(text).toMatch(/sign in/i)

@@ -75,8 +75,7 @@ describe('ErrorPanel', () => {
 
     const addToken = within(panel).getByRole('button', { name: 'Add service token' })
     expect(addToken).toBeEnabled()
-    expect(within(panel).getByRole('button', { name: 'Sign in with email' })).toBeDisabled()
-    expect(within(panel).getByText('coming soon')).toBeInTheDocument()
+    expect(within(panel).getByRole('button', { name: 'Sign in with Cloudflare Access' })).toBeEnabled()
     expect(within(panel).getByRole('button', { name: 'Retry' })).toBeEnabled()
 
     // No address beyond a host name, no signed parameters, no markup.

@@ -181,12 +181,14 @@ describe('gateway editor: Cloudflare Access', () => {
     expect(fake.callsTo('profiles.save')[0]?.[0]).toMatchObject({ id: profile.id, access: { mode: 'service-token', clientId: '0123456789abcdef' } })
   })
 
-  it('offers email sign-in as a disabled button, coming soon', async () => {
+  it('offers the Cloudflare Access sign-in once the gateway is saved with that address', async () => {
     const user = userEvent.setup()
     await openEditorFor('wss://gw.example.com')
     await user.click(screen.getByLabelText(/^Email sign-in/))
-    expect(screen.getByRole('button', { name: 'Sign in with Cloudflare Access' })).toBeDisabled()
-    expect(screen.getByTestId('email-sign-in-note')).toHaveTextContent('coming soon')
+    expect(screen.getByRole('button', { name: 'Sign in with Cloudflare Access' })).toBeEnabled()
+    expect(screen.getByTestId('access-sign-in-status')).toHaveTextContent('Not signed in')
+    // Saved with mode "none": the sign-in works, but connecting with it needs the mode saved.
+    expect(screen.getByTestId('access-sign-in-mode-hint')).toHaveTextContent('Save to make this gateway connect with the Cloudflare Access sign-in.')
   })
 })
 

@@ -1,9 +1,25 @@
 /**
  * An in-memory AetherApi for the renderer tests: profiles, secrets (kept here, never in the
- * renderer), connection snapshots and session events that a test pushes by hand, and a log of
- * every call.
+ * renderer), connection snapshots, session events and Access sign-in statuses that a test
+ * pushes by hand, gateway links, and a log of every call.
+ *
+ * Access sign-in works like the main process's from the outside: `signIn` pushes `signing-in`,
+ * then ends (at once, or when the test says so with `holdSignIns`) by storing an app token in
+ * the fake keychain and answering `signed-in` with an email and an expiry. The token stays in
+ * here; statuses never carry it.
  */
-import type { AetherApi, ChatMessage, ProfileDraft, ProfileView, SecretKind, SecretsStatus, SessionEvent, SessionSummary } from '../../../src/shared/ipc-contract'
+import type {
+  AccessSignInStatus,
+  AetherApi,
+  ChatMessage,
+  OpenGatewayRequest,
+  ProfileDraft,
+  ProfileView,
+  SecretKind,
+  SecretsStatus,
+  SessionEvent,
+  SessionSummary
+} from '../../../src/shared/ipc-contract'
 import type { ConnectionSnapshot, ConnectionState } from '../../../src/shared/connection-state'
 import { appError, fail, ok, type AppError, type Result } from '../../../src/shared/errors'
 import { DEFAULT_SESSION_KEY } from '../../../src/shared/profile'
@@ -26,8 +42,18 @@ export class FakeApi {
   saveResult: (() => Result<ProfileView>) | undefined
   /** Called inside connection.snapshots() before it answers (to push an event "in between"). */
   beforeSnapshotsAnswer: (() => void) | undefined
+  /** What access.statuses() answers, per profile; kept up to date by the fake's own sign-ins. */
+  readonly accessStatuses = new Map<string, AccessSignInStatus>()
+  /** While true, access.signIn / signInWithBrowser stay in `signing-in` until finishSignIn or cancel. */
+  holdSignIns = false
+  /** How a sign-in ends (default: signed in as operator@example.com for an hour). */
+  signInOutcome: ((profileId: string, via: 'window' | 'browser') => Partial<AccessSignInStatus>) | undefined
   private stateListeners = new Set<(s: ConnectionSnapshot) => void>()
   private eventListeners = new Set<(e: SessionEvent) => void>()
+  private accessListeners = new Set<(s: AccessSignInStatus) => void>()
+  private linkListeners = new Set<(r: OpenGatewayRequest) => void>()
+  private accessSeq = new Map<string, number>()
+  private heldSignIns = new Map<string, (outcome: Partial<AccessSignInStatus>) => void>()
   private nextId = 1
   private seq = new Map<string, number>()
   private historyGate: Promise<void> | undefined
@@ -35,7 +61,12 @@ export class FakeApi {
   /** The AetherApi object the renderer gets. */
   readonly api: AetherApi = {
     app: {
-      info: async () => this.log('app.info', [], ok({ name: 'Aether Remote', version: '0.1.0', platform: 'linux', secretStorage: { kind: 'keychain' as const } }))
+      info: async () => this.log('app.info', [], ok({ name: 'Aether Remote', version: '0.1.0', platform: 'linux', secretStorage: { kind: 'keychain' as const } })),
+      onOpenGateway: (listener) => {
+        this.calls.push({ method: 'app.onOpenGateway', args: [] })
+        this.linkListeners.add(listener)
+        return () => this.linkListeners.delete(listener)
+      }
     },
     profiles: {
       list: async () => this.log('profiles.list', [], ok([...this.profiles.values()])),
@@ -81,7 +112,73 @@ export class FakeApi {
         return () => this.eventListeners.delete(listener)
       }
     },
-    shell: { openExternal: async (url: string) => this.log('shell.openExternal', [url], ok({ opened: true })) }
+    shell: { openExternal: async (url: string) => this.log('shell.openExternal', [url], ok({ opened: true })) },
+    access: {
+      // Logged when called, not when answered: a held sign-in answers much later.
+      signIn: (id: string) => this.log('access.signIn', [id], this.runSignIn(id, 'window')),
+      signInWithBrowser: (id: string) => this.log('access.signInWithBrowser', [id], this.runSignIn(id, 'browser')),
+      cancel: async (id: string) => {
+        const held = this.heldSignIns.get(id)
+        held?.({
+          phase: this.secrets.has(`${id}/cfAppToken`) ? 'signed-in' : 'signed-out',
+          error: appError('CANCELLED', 'Sign-in cancelled', 'The Cloudflare Access sign-in window was closed before the sign-in finished.')
+        })
+        return this.log('access.cancel', [id], ok({ cancelled: held !== undefined }))
+      },
+      signOut: async (id: string) => {
+        this.secrets.delete(`${id}/cfAppToken`)
+        this.status(id)
+        return this.log('access.signOut', [id], ok(this.pushAccessStatus(id, { phase: 'signed-out' })))
+      },
+      statuses: async () => this.log('access.statuses', [], ok([...this.accessStatuses.values()])),
+      onStatus: (listener) => {
+        this.calls.push({ method: 'access.onStatus', args: [] })
+        this.accessListeners.add(listener)
+        return () => this.accessListeners.delete(listener)
+      }
+    }
+  }
+
+  /** A JWT-looking value the fake keychain holds after a sign-in; the renderer must never show it. */
+  static readonly APP_TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImZha2UifQ.eyJ0eXBlIjoiYXBwIiwiZW1haWwiOiJvcGVyYXRvckBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJlLXRva2VuLXRhaWw'
+
+  /**
+   * Set and push a sign-in status for a profile (the fields given replace the previous ones;
+   * seq defaults to the next one). Recorded for statuses() too, unless `seq` makes it stale.
+   */
+  pushAccessStatus(profileId: string, fields: Partial<AccessSignInStatus> & Pick<AccessSignInStatus, 'phase'>, seq?: number): AccessSignInStatus {
+    const next = seq ?? (this.accessSeq.get(profileId) ?? 0) + 1
+    if (next > (this.accessSeq.get(profileId) ?? 0)) this.accessSeq.set(profileId, next)
+    const status: AccessSignInStatus = { profileId, ...fields, seq: next }
+    if (next >= (this.accessStatuses.get(profileId)?.seq ?? 0)) this.accessStatuses.set(profileId, status)
+    for (const l of this.accessListeners) l(status)
+    return status
+  }
+
+  /** End a sign-in held by `holdSignIns` (default: the normal successful outcome). */
+  finishSignIn(profileId: string, outcome?: Partial<AccessSignInStatus>): void {
+    this.heldSignIns.get(profileId)?.(outcome ?? {})
+  }
+
+  /** The main process received an `aether-remote://connect` link. */
+  openGatewayLink(request: OpenGatewayRequest): void {
+    for (const l of this.linkListeners) l(request)
+  }
+
+  private async runSignIn(profileId: string, via: 'window' | 'browser'): Promise<Result<AccessSignInStatus>> {
+    this.pushAccessStatus(profileId, { phase: 'signing-in', via })
+    const override = this.holdSignIns
+      ? await new Promise<Partial<AccessSignInStatus>>((resolve) => this.heldSignIns.set(profileId, resolve))
+      : {}
+    this.heldSignIns.delete(profileId)
+    const outcome = { ...(this.signInOutcome?.(profileId, via) ?? {}), ...override }
+    if ((outcome.phase ?? 'signed-in') === 'signed-in' && !outcome.error) {
+      this.secrets.set(`${profileId}/cfAppToken`, FakeApi.APP_TOKEN)
+      this.status(profileId)
+      const expiresAt = Date.now() + 60 * 60_000
+      return ok(this.pushAccessStatus(profileId, { phase: 'signed-in', email: 'operator@example.com', expiresAt, renewAt: expiresAt - 5 * 60_000, ...outcome }))
+    }
+    return ok(this.pushAccessStatus(profileId, { phase: 'signed-out', ...outcome }))
   }
 
   /** Add a saved profile directly (as if it existed before the app started). */

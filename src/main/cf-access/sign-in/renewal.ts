@@ -99,17 +99,6 @@ export function signedInStatus(times: TokenTimes & { email?: string }, nowMs: nu
   return status
 }
 
-/** "3 h 12 min", "4 min", "45 s", "expired": for the Access section's "time left". */
-export function formatTimeLeft(secondsLeft: number): string {
-  if (secondsLeft <= 0) return 'expired'
-  if (secondsLeft < 60) return `${secondsLeft} s`
-  const minutes = Math.floor(secondsLeft / 60)
-  if (minutes < 60) return `${minutes} min`
-  const hours = Math.floor(minutes / 60)
-  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`
-  return `${Math.floor(hours / 24)} days`
-}
-
 // --- Policy ---------------------------------------------------------------------------------
 
 /**

@@ -81,7 +81,10 @@ function guardSubscribe<T>(fn: (listener: (payload: T) => void) => () => void): 
 
 function guardApi(api: AetherApi): AetherApi {
   return {
-    app: { info: guardInvoke('app:info', () => api.app.info()) },
+    app: {
+      info: guardInvoke('app:info', () => api.app.info()),
+      onOpenGateway: guardSubscribe((listener) => api.app.onOpenGateway(listener))
+    },
     profiles: {
       list: guardInvoke('profiles:list', () => api.profiles.list()),
       save: guardInvoke('profiles:save', (draft) => api.profiles.save(draft)),
@@ -106,7 +109,16 @@ function guardApi(api: AetherApi): AetherApi {
       abort: guardInvoke('session:abort', (id: string, key: string, runId?: string) => api.session.abort(id, key, runId)),
       onEvent: guardSubscribe((listener) => api.session.onEvent(listener))
     },
-    shell: { openExternal: guardInvoke('shell:open-external', (url: string) => api.shell.openExternal(url)) }
+    shell: { openExternal: guardInvoke('shell:open-external', (url: string) => api.shell.openExternal(url)) },
+    // An older preload without `access` still works: its calls resolve to a bridge error.
+    access: {
+      signIn: guardInvoke('access:sign-in', (id: string) => api.access.signIn(id)),
+      signInWithBrowser: guardInvoke('access:sign-in-browser', (id: string) => api.access.signInWithBrowser(id)),
+      cancel: guardInvoke('access:cancel', (id: string) => api.access.cancel(id)),
+      signOut: guardInvoke('access:sign-out', (id: string) => api.access.signOut(id)),
+      statuses: guardInvoke('access:status', () => api.access.statuses()),
+      onStatus: guardSubscribe((listener) => api.access.onStatus(listener))
+    }
   }
 }
 
@@ -115,11 +127,12 @@ function missingApi(): AetherApi {
   const unavailable = async () => ({ ok: false as const, error: bridgeError('the app bridge') })
   const noSubscription = () => () => {}
   return {
-    app: { info: unavailable },
+    app: { info: unavailable, onOpenGateway: noSubscription },
     profiles: { list: unavailable, save: unavailable, remove: unavailable },
     secrets: { set: unavailable, clear: unavailable },
     connection: { connect: unavailable, disconnect: unavailable, snapshots: unavailable, onState: noSubscription },
     session: { history: unavailable, list: unavailable, send: unavailable, abort: unavailable, onEvent: noSubscription },
-    shell: { openExternal: unavailable }
+    shell: { openExternal: unavailable },
+    access: { signIn: unavailable, signInWithBrowser: unavailable, cancel: unavailable, signOut: unavailable, statuses: unavailable, onStatus: noSubscription }
   }
 }

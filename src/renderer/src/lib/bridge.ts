@@ -6,12 +6,18 @@
  * twice or out of order (pushed, then the older one in the fetched list); every snapshot passes
  * one per-profile seq filter that drops anything not newer than what was already applied.
  *
+ * Access sign-in statuses follow the same order and pass the same kind of filter
+ * (stores/access-store.ts). A gateway link from the main process opens a prefilled, unsaved
+ * editor (lib/gateway-link.ts).
+ *
  * Connect and disconnect live here too: the snapshot they return goes through the same filter,
  * which keeps this module the only writer of the connections store.
  */
 import type { ConnectionSnapshot } from '../../../shared/connection-state'
 import type { AppError } from '../../../shared/errors'
 import { getApi } from './api'
+import { receiveGatewayLink } from './gateway-link'
+import { applyAccessStatus } from '../stores/access-store'
 import { useAppInfo } from '../stores/app-info-store'
 import { useConnections } from '../stores/connections-store'
 import { useProfiles } from '../stores/profiles-store'
@@ -35,10 +41,20 @@ export function startBridge(): () => void {
   const offEvent = api.session.onEvent((event) => {
     if (!stopped) useSession.getState().applyEvent(event)
   })
+  const offAccess = api.access.onStatus((status) => {
+    if (!stopped) applyAccessStatus(status)
+  })
+  const offLink = api.app.onOpenGateway((request) => {
+    if (!stopped) receiveGatewayLink(request)
+  })
 
   void api.connection.snapshots().then((result) => {
     if (stopped || !result.ok) return
     for (const snapshot of result.value) applySnapshot(snapshot)
+  })
+  void api.access.statuses().then((result) => {
+    if (stopped || !result.ok) return
+    for (const status of result.value) applyAccessStatus(status, { initial: true })
   })
   void api.app.info().then((result) => {
     if (stopped) return
@@ -50,6 +66,8 @@ export function startBridge(): () => void {
     stopped = true
     offState()
     offEvent()
+    offAccess()
+    offLink()
   }
 }
 

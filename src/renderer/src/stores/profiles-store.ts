@@ -29,6 +29,8 @@ export interface ProfilesState {
   status: 'idle' | 'loading' | 'loaded' | 'error'
   loadError?: AppError
   load(): Promise<void>
+  /** Fetch one saved profile's view again (its secrets changed in the main process, e.g. after a sign-in). */
+  reloadProfile(id: string): Promise<void>
   select(id: string | null): void
   save(draft: ProfileDraft): Promise<Result<ProfileView>>
   remove(id: string): Promise<Result<{ removed: boolean }>>
@@ -72,6 +74,15 @@ export const useProfiles = create<ProfilesState>()((set, get) => {
         loading = undefined
       })
       return loading
+    },
+
+    async reloadProfile(id) {
+      // There is no single-profile request; the list is small and local.
+      const listed = await getApi().profiles.list()
+      if (!listed.ok) return
+      const fresh = listed.value.find((p) => p.id === id)
+      // Only refresh a profile this window still lists: never resurrect one removed meanwhile.
+      if (fresh) set((s) => ({ profiles: s.profiles.map((p) => (p.id === id ? fresh : p)) }))
     },
 
     select(id) {

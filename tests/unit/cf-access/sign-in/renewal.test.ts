@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { appError } from '../../../../src/shared/errors'
 import {
-  formatTimeLeft,
   initialRenewalState,
   MAX_TIMER_MS,
   nextRenewalStep,
@@ -57,14 +56,6 @@ describe('renewal timing', () => {
     expect(signedInStatus(times, (NOW + 3700) * 1000)).toMatchObject({ phase: 'expired', secondsLeft: -100 })
   })
 
-  it('formatTimeLeft', () => {
-    expect(formatTimeLeft(-5)).toBe('expired')
-    expect(formatTimeLeft(45)).toBe('45 s')
-    expect(formatTimeLeft(4 * 60 + 59)).toBe('4 min')
-    expect(formatTimeLeft(3 * 3600)).toBe('3 h')
-    expect(formatTimeLeft(3 * 3600 + 12 * 60)).toBe('3 h 12 min')
-    expect(formatTimeLeft(30 * DAY)).toBe('30 days')
-  })
 })
 
 /** Run a sequence of events and collect the commands. */

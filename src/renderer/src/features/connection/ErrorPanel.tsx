@@ -10,6 +10,7 @@ import { useId, type ReactNode } from 'react'
 import type { AppError, NextStep } from '../../../../shared/errors'
 import { hideUrls } from '../../lib/safe-text'
 import { useUi } from '../../stores/ui-store'
+import { BROWSER_SIGN_IN_LABEL, SignInProgress, SignInStepButton, SIGN_IN_LABEL } from '../access/AccessSignIn'
 import { CopyCommand } from './CopyCommand'
 
 export interface ErrorPanelProps {
@@ -27,6 +28,7 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
   const codeRows = gatewayCodeRows(error)
   const causes = error.likelyCauses ?? []
   const notes = error.details.notes ?? []
+  const offersSignIn = profileId !== undefined && error.nextSteps.some((step) => SIGN_IN_ACTIONS.has(step.action))
 
   return (
     <section
@@ -75,6 +77,7 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
               </li>
             ))}
           </ol>
+          {offersSignIn && profileId && <SignInProgress profileId={profileId} />}
         </div>
       )}
 
@@ -101,6 +104,9 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
   )
 }
 
+/** Steps whose button starts a Cloudflare Access sign-in. */
+const SIGN_IN_ACTIONS: ReadonlySet<NextStep['action']> = new Set(['sign-in-email', 'renew-app-token'])
+
 /** The button (or command box) for one next step; steps nothing can be clicked for get none. */
 function StepControl({ step, error, profileId }: { step: NextStep; error: AppError; profileId?: string }): ReactNode {
   const requestFocus = useUi((s) => s.requestFocus)
@@ -119,9 +125,15 @@ function StepControl({ step, error, profileId }: { step: NextStep; error: AppErr
     case 'check-url':
       return <StepButton label="Edit gateway URL" onClick={open('url')} />
     case 'sign-in-email':
-      return <ComingSoon label="Sign in with email" />
+      if (!profileId) return null
+      // The main process words its fallback step as "…sign in with your web browser instead".
+      return /browser instead/i.test(step.label) ? (
+        <SignInStepButton profileId={profileId} label={BROWSER_SIGN_IN_LABEL} browser />
+      ) : (
+        <SignInStepButton profileId={profileId} label={SIGN_IN_LABEL} />
+      )
     case 'renew-app-token':
-      return <ComingSoon label="Renew app token" />
+      return profileId ? <SignInStepButton profileId={profileId} label="Sign in again" /> : null
     case 'approve-pairing': {
       const command = step.command ?? approvalCommand(error.details.pairingRequestId)
       return command ? <CopyCommand command={command} /> : null
@@ -142,20 +154,6 @@ function StepButton({ label, onClick }: { label: string; onClick?: () => void })
     <button type="button" className="button button--small" onClick={onClick}>
       {label}
     </button>
-  )
-}
-
-function ComingSoon({ label }: { label: string }) {
-  const noteId = useId()
-  return (
-    <span className="coming-soon">
-      <button type="button" className="button button--small" disabled aria-describedby={noteId}>
-        {label}
-      </button>
-      <span id={noteId} className="note">
-        coming soon
-      </span>
-    </span>
   )
 }
 

@@ -6,6 +6,8 @@ import { useId, type Ref, type RefObject } from 'react'
 import type { ProfileView } from '../../../../shared/ipc-contract'
 import type { AccessMode } from '../../../../shared/profile'
 import type { FieldErrors } from '../../lib/field-errors'
+import { selectSignInRunning, useAccess } from '../../stores/access-store'
+import { AccessSignIn } from '../access/AccessSignIn'
 import { TextField } from './TextField'
 import type { EditorDraft } from '../../stores/ui-store'
 import { clientIdProblem } from './profile-draft'
@@ -14,7 +16,7 @@ import { SecretField, type SecretFieldHandle } from './SecretField'
 const MODES: { value: AccessMode; label: string; description: string }[] = [
   { value: 'none', label: 'None', description: 'No Cloudflare Access in front of this gateway.' },
   { value: 'service-token', label: 'Service token', description: 'A Client ID and Client Secret created in Zero Trust.' },
-  { value: 'email-otp', label: 'Email sign-in', description: 'Sign in with a one-time code sent by email.' }
+  { value: 'email-otp', label: 'Email sign-in', description: 'Sign in on the Cloudflare Access login page: a one-time code sent by email, or your identity provider.' }
 ]
 
 export interface AccessSectionProps {
@@ -34,7 +36,7 @@ export function AccessSection(props: AccessSectionProps) {
   const { draft, update, errors, profile, expanded, onToggle, clientIdRef, clientSecretRef, onClearSecret, disabled } = props
   const bodyId = useId()
   const audNoteId = useId()
-  const signInNoteId = useId()
+  const signInRunning = useAccess(selectSignInRunning(profile?.id))
   const problem = clientIdProblem(draft.clientId)
   const clientIdMessage = errors.clientId ?? problem?.message
   const modeLabel = MODES.find((m) => m.value === draft.accessMode)?.label ?? draft.accessMode
@@ -104,18 +106,11 @@ export function AccessSection(props: AccessSectionProps) {
 
         {draft.accessMode === 'email-otp' && (
           <div className="field">
-            <div className="button-row">
-              <button type="button" className="button" disabled aria-describedby={signInNoteId}>
-                Sign in with Cloudflare Access
-              </button>
-              <span id={signInNoteId} className="note" data-testid="email-sign-in-note">
-                coming soon
-              </span>
-            </div>
+            <AccessSignIn profile={profile} draftUrl={draft.url} disabled={disabled} />
             {profile?.secrets.cfAppToken.set && (
               <p className="secret-field__status">
                 <span>App token: {profile.secrets.cfAppToken.hint || 'set'}</span>
-                <button type="button" className="button button--small" onClick={() => void onClearSecret('cfAppToken')} disabled={disabled}>
+                <button type="button" className="button button--small" onClick={() => void onClearSecret('cfAppToken')} disabled={disabled || signInRunning}>
                   Clear app token
                 </button>
               </p>

@@ -9,6 +9,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import type { ProfileView, SecretKind } from '../../../../shared/ipc-contract'
 import type { ConnectionKind } from '../../../../shared/connection-state'
 import { connectProfile, disconnectProfile } from '../../lib/bridge'
+import { registerTypedSecretsProbe } from '../../lib/gateway-link'
 import { TextField } from './TextField'
 import { fieldErrorsFrom, type EditorField, type FieldErrors } from '../../lib/field-errors'
 import { checkGatewayUrl, looksSecure } from '../../lib/url-check'
@@ -17,6 +18,7 @@ import { NEW_PROFILE, selectSelectedProfile, useProfiles } from '../../stores/pr
 import { useUi, type EditorDraft, type FocusField } from '../../stores/ui-store'
 import { ConnectionStatus } from '../connection/ConnectionStatus'
 import { AccessSection } from './AccessSection'
+import { GatewayLinkNotice } from './GatewayLinkNotice'
 import { initialDraft, sameDraft, toProfileDraft, validateDraft } from './profile-draft'
 import { SecretField, type SecretFieldHandle } from './SecretField'
 
@@ -33,22 +35,34 @@ export function ProfileEditor() {
   // changes from NEW_PROFILE to the new id), so secrets typed into it are not lost mid-save.
   const adopted = useRef(new Map<string, string>())
   const [newFormKey, setNewFormKey] = useState(0)
+  // A gateway link opens a fresh form: nothing typed into the previous new-gateway form (a
+  // secret meant for another address) may carry over to the linked one.
+  const linkNonce = useUi((s) => s.newEditorNonce)
 
   if (selectedId === null) {
     return (
-      <div className="empty-state" data-testid="editor-empty">
-        <p>Select a gateway in the list, or add one.</p>
-      </div>
+      <>
+        <GatewayLinkNotice />
+        <div className="empty-state" data-testid="editor-empty">
+          <p>Select a gateway in the list, or add one.</p>
+        </div>
+      </>
     )
   }
-  if (selectedId !== NEW_PROFILE && !profile) return null
+  if (selectedId !== NEW_PROFILE && !profile) return <GatewayLinkNotice />
 
-  const formKey = selectedId === NEW_PROFILE ? `new-${newFormKey}` : (adopted.current.get(selectedId) ?? selectedId)
+  const newKey = `new-${newFormKey}.${linkNonce}`
+  const formKey = selectedId === NEW_PROFILE ? newKey : (adopted.current.get(selectedId) ?? selectedId)
   const onCreated = (id: string) => {
-    adopted.current.set(id, `new-${newFormKey}`)
+    adopted.current.set(id, newKey)
     setNewFormKey((n) => n + 1)
   }
-  return <EditorForm key={formKey} profile={profile} onCreated={onCreated} />
+  return (
+    <>
+      <GatewayLinkNotice />
+      <EditorForm key={formKey} profile={profile} onCreated={onCreated} />
+    </>
+  )
 }
 
 interface EditorFormProps {
@@ -233,6 +247,16 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
     const first = useProfiles.getState().profiles[0]
     useProfiles.getState().select(first?.id ?? null)
   }
+
+  // A gateway link asks before it replaces secrets typed here (lib/gateway-link.ts).
+  const accessMode = draft.accessMode
+  useEffect(
+    () =>
+      registerTypedSecretsProbe(
+        () => Boolean(tokenRef.current?.pendingValue()) || (accessMode === 'service-token' && Boolean(clientSecretRef.current?.pendingValue()))
+      ),
+    [accessMode]
+  )
 
   const disabled = busy !== undefined
   const canConnect = !disabled && pending === undefined && CONNECTABLE.has(state.kind)
