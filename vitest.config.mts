@@ -27,6 +27,17 @@ export default defineConfig({
         }
       },
       {
+        // The installers: electron-builder's Linux directory build against a stand-in Electron
+        // folder, and the whole packaging configuration.
+        test: {
+          name: 'packaging',
+          include: ['tests/packaging/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000
+        }
+      },
+      {
         // The window's UI: React components and stores in a DOM (happy-dom), against an
         // in-memory fake of window.api.
         test: {
