@@ -5,12 +5,20 @@
  */
 import os from 'node:os'
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell, type Session } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, screen, session, shell, type Session } from 'electron'
 import { createAppServices, type AppServices } from '../app-services'
 import type { ClientInfo } from '../gateway/protocol'
 import { defaultConfigDir } from '../profiles/config-dir'
 import { openSystemSecretStore } from '../secrets/keytar-secret-store'
 import { APP_VERSION } from '../../shared/app-info'
+import type { ProfileView } from '../../shared/ipc-contract'
+import { PRODUCT_WEBSITE } from '../desktop/about-panel'
+import { installAboutPanel } from './about-panel'
+import { installAppMenu } from './app-menu'
+import { startAutoUpdate } from './auto-update'
+import { withBackgroundNotifications } from './background-notifications'
+import { installDeepLinks } from './deep-links'
+import { rememberWindowState } from './window-state-store'
 import { browserUserAgent, createAccessLoginWindows, type AccessLoginWindows } from './access-login-window'
 import { isAppUrl, resolveAppOrigin } from './app-origin'
 import { createServicesOpenExternal, openExternalSafely } from './external-links'
@@ -41,6 +49,9 @@ export function startDesktopApp(): void {
   const isOwnPage = (url: string): boolean => isAppUrl(appOrigin, url)
   const trusted = new TrustedSenders()
   let mainWindow: BrowserWindow | undefined
+  // AETHER_CONFIG_DIR is the CLI's override too (config-dir.ts); honouring it keeps both on the
+  // same profiles file, and keeps tests away from the real userData folder.
+  const configDir = process.env.AETHER_CONFIG_DIR?.trim() ? defaultConfigDir(process.env) : app.getPath('userData')
 
   // The Access login windows browse the team domain and identity providers, so the app-page
   // guard below would stop them at once; they get their own guards (https only, no popups, no
@@ -65,25 +76,72 @@ export function startDesktopApp(): void {
   // Checklist #5 on every session, including partitions made later (the Access login window).
   app.on('session-created', denyAllPermissions)
 
-  const services = startServices(() => BrowserWindow.getAllWindows(), { trusted, isAppUrl: isOwnPage }, loginWindows)
-  services.catch((err: unknown) => console.error('[app] the services did not start', err))
+  const showMainWindow = (): void => {
+    if (mainWindow && !mainWindow.isDestroyed()) {
+      focusWindow(mainWindow)
+      return
+    }
+    const win = createMainWindow({ preloadPath: join(__dirname, '../preload/index.js'), appOrigin, trusted })
+    mainWindow = win
+    // Placed before it is first shown (it opens hidden until ready-to-show), so it never jumps.
+    rememberWindowState(win, screen, { configDir })
+    // Links wait in the inbox until the page can take them.
+    win.webContents.once('did-finish-load', () => links.attach((request) => eventSink('app:open-gateway', request)))
+    win.on('closed', () => links.detach())
+  }
+
+  // aether-remote:// links: registered before `ready`, since macOS sends a cold start's link as
+  // `open-url` before it. A link only opens a prefilled, unsaved gateway; it never connects.
+  const links = installDeepLinks(app, {
+    argv: process.argv,
+    defaultApp: Boolean(process.defaultApp),
+    execPath: process.execPath,
+    platform: process.platform,
+    onAccepted: () => {
+      if (app.isReady()) showMainWindow()
+    },
+    onRefused: (reason) => {
+      void dialog.showMessageBox({ type: 'warning', message: 'This link was not opened', detail: reason })
+    }
+  })
+
+  const windowSink = createEventSink(() => BrowserWindow.getAllWindows(), { trusted, isAppUrl: isOwnPage })
+  const services = startServices(configDir, loginWindows)
+  // Events go to the window; a dropped connection or a finished reply also notifies while the
+  // window is in the background.
+  const eventSink = withBackgroundNotifications(windowSink, {
+    Notification,
+    isWindowFocused: () => BrowserWindow.getFocusedWindow() !== null,
+    listProfiles: async () => {
+      const listed = await (await services).handlers['profiles:list']([])
+      return listed.ok ? (listed.value as ProfileView[]) : []
+    },
+    onClick: () => showMainWindow()
+  })
+  services.then((s) => s.setEventSink(eventSink)).catch((err: unknown) => console.error('[app] the services did not start', err))
   registerIpc(
     ipcMain,
     deferHandlers(services.then((s) => s.handlers)),
     createSenderCheck(trusted, isOwnPage)
   )
 
-  const showMainWindow = (): void => {
-    if (mainWindow && !mainWindow.isDestroyed()) focusWindow(mainWindow)
-    else mainWindow = createMainWindow({ preloadPath: join(__dirname, '../preload/index.js'), appOrigin, trusted })
-  }
-
   app.on('second-instance', () => {
     if (app.isReady()) showMainWindow()
   })
   void app.whenReady().then(() => {
     denyAllPermissions(session.defaultSession)
+    const showAbout = installAboutPanel(app, dialog, { versions: process.versions, platform: process.platform, parentWindow: () => mainWindow })
+    installAppMenu(Menu, {
+      platform: process.platform,
+      appName: app.getName(),
+      isDev: !app.isPackaged,
+      actions: { showAbout, openDocs: () => void openExternalSafely(shell, PRODUCT_WEBSITE) }
+    })
     showMainWindow()
+    // Off unless a release feed is configured; it asks before downloading and before installing.
+    void startAutoUpdate({ app, dialog, env: process.env, resourcesPath: process.resourcesPath, parentWindow: () => mainWindow }).catch((err: unknown) =>
+      console.warn('[update] the update check failed', err)
+    )
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) showMainWindow()
     })
@@ -99,11 +157,7 @@ export function startDesktopApp(): void {
  *
  * Not awaited by the caller: the window opens at once, and its requests wait for this.
  */
-async function startServices(
-  getWindows: Parameters<typeof createEventSink>[0],
-  trust: Parameters<typeof createEventSink>[1],
-  accessLoginWindows: AccessLoginWindows
-): Promise<AppServices> {
+async function startServices(configDir: string, accessLoginWindows: AccessLoginWindows): Promise<AppServices> {
   const opened = await openSystemSecretStore()
   const secretStorage: { kind: 'keychain' | 'memory'; warning?: string } =
     opened.kind === 'keychain'
@@ -116,9 +170,7 @@ async function startServices(
     displayName: `Aether Remote (${os.hostname()})`
   }
   const services = createAppServices({
-    // AETHER_CONFIG_DIR is the CLI's override too (config-dir.ts); honouring it keeps both on
-    // the same profiles file, and keeps tests away from the real userData folder.
-    configDir: process.env.AETHER_CONFIG_DIR?.trim() ? defaultConfigDir(process.env) : app.getPath('userData'),
+    configDir,
     secrets: opened.store,
     secretStorage,
     openExternal: createServicesOpenExternal(shell),
@@ -127,7 +179,6 @@ async function startServices(
     accessLoginWindows,
     ...transferServiceOverride(process.env)
   })
-  services.setEventSink(createEventSink(getWindows, trust))
   return services
 }
 

@@ -25,6 +25,18 @@ vi.mock('electron', () => ({
   },
   get shell() {
     return h.current.shell
+  },
+  get dialog() {
+    return h.current.dialog
+  },
+  get Menu() {
+    return h.current.Menu
+  },
+  get Notification() {
+    return h.current.Notification
+  },
+  get screen() {
+    return h.current.screen
   }
 }))
 
@@ -57,6 +69,7 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
     minimized = false
     focused = 0
     loaded: { file?: string; url?: string } = {}
+    bounds: { x?: number; y?: number; width: number; height: number } = { width: 0, height: 0 }
     constructor(readonly options: { webPreferences?: Record<string, unknown> }) {
       super()
       this.webContents = new FakeWebContents(nextId++, '')
@@ -68,6 +81,12 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
     isMinimized = () => this.minimized
     isVisible = () => true
     restore = () => (this.minimized = false)
+    setBounds = (b: { x?: number; y?: number; width: number; height: number }) => (this.bounds = b)
+    getNormalBounds = () => ({ x: 0, y: 0, ...this.bounds })
+    maximize = () => undefined
+    setFullScreen = () => undefined
+    isMaximized = () => false
+    isFullScreen = () => false
     show = () => undefined
     focus = () => this.focused++
     loadFile = async (file: string) => {
@@ -90,6 +109,15 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
     quit: vi.fn(() => calls.push('quit')),
     whenReady: () => ready,
     isReady: () => true,
+    isDefaultProtocolClient: () => false,
+    setAsDefaultProtocolClient: vi.fn((scheme: string) => {
+      calls.push(`setAsDefaultProtocolClient ${scheme}`)
+      return true
+    }),
+    getName: () => 'Aether Remote',
+    getVersion: () => '0.1.0',
+    setAboutPanelOptions: vi.fn(),
+    showAboutPanel: vi.fn(),
     getPath: (name: string) => `/home/u/.config/Aether Remote${name === 'userData' ? '' : `/${name}`}`
   })
   type RequestHandler = (wc: unknown, p: string, cb: (granted: boolean) => void) => void
@@ -127,6 +155,21 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
     ipcMain: new FakeIpcMain(),
     session: { defaultSession, fromPartition },
     shell: { openExternal: vi.fn(async () => undefined) },
+    dialog: { showMessageBox: vi.fn(async () => ({ response: 0, checkboxChecked: false })) },
+    Menu: {
+      buildFromTemplate: vi.fn((template: unknown[]) => ({ template })),
+      setApplicationMenu: vi.fn((menu: unknown) => calls.push(`setApplicationMenu ${menu ? 'menu' : 'none'}`))
+    },
+    Notification: Object.assign(
+      class {
+        show() {}
+        on() {
+          return this
+        }
+      },
+      { isSupported: () => false }
+    ),
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
     windows,
     calls,
     becomeReady: async () => {
@@ -138,6 +181,8 @@ function makeElectron(opts: { gotLock?: boolean } = {}) {
 
 async function start(opts: { gotLock?: boolean } = {}) {
   h.current = makeElectron(opts)
+  // Electron sets this; the update check looks for app-update.yml there (and finds none).
+  Object.assign(process, { resourcesPath: '/opt/aether/resources' })
   vi.resetModules()
   const { startDesktopApp } = await import('../../../src/main/electron/app')
   startDesktopApp()
@@ -291,10 +336,40 @@ describe('startDesktopApp', () => {
     await e.becomeReady()
     const win = e.windows[0]!
     win.minimized = true
-    e.app.emit('second-instance')
+    e.app.emit('second-instance', {}, ['/opt/aether/aether-remote'], '/home/u')
     expect(e.windows).toHaveLength(1)
     expect(win.minimized).toBe(false)
     expect(win.focused).toBe(1)
+  })
+
+  it('hands an aether-remote link from a second launch to the window, and refuses one with a secret', async () => {
+    const e = await start()
+    await e.becomeReady()
+    await flush()
+    expect(e.app.setAsDefaultProtocolClient).toHaveBeenCalledWith('aether-remote')
+    const win = e.windows[0]!
+    win.webContents.emit('did-finish-load')
+    const link = `aether-remote://connect?url=${encodeURIComponent('wss://gw.example.com/ws')}&name=Prod`
+    e.app.emit('second-instance', {}, ['/opt/aether/aether-remote', link], '/home/u')
+    await flush()
+    expect(win.webContents.sent.filter((m) => m.channel === 'app:open-gateway')).toEqual([
+      { channel: 'app:open-gateway', payload: { url: 'wss://gw.example.com/ws', name: 'Prod' } }
+    ])
+    const withSecret = `aether-remote://connect?url=${encodeURIComponent('wss://gw.example.com/ws')}&token=abc123`
+    e.app.emit('second-instance', {}, ['/opt/aether/aether-remote', withSecret], '/home/u')
+    await flush()
+    expect(win.webContents.sent.filter((m) => m.channel === 'app:open-gateway')).toHaveLength(1)
+    expect(e.dialog.showMessageBox).toHaveBeenCalledTimes(1)
+    expect(JSON.stringify(e.dialog.showMessageBox.mock.calls)).not.toContain('abc123')
+  })
+
+  it('installs the menu and remembers the window placement', async () => {
+    const e = await start()
+    await e.becomeReady()
+    expect(e.Menu.setApplicationMenu).toHaveBeenCalledTimes(1)
+    const template = e.Menu.buildFromTemplate.mock.calls[0]![0] as { label?: string; role?: string }[]
+    expect(template.map((m) => (m.label ?? m.role ?? '').replace('&', ''))).toEqual(expect.arrayContaining(['Edit', 'View', 'Window', 'Help']))
+    expect(e.windows[0]!.bounds).toMatchObject({ width: 1100, height: 760 })
   })
 
   it('closes the services before the process quits', async () => {
