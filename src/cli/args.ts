@@ -50,7 +50,18 @@ export interface LoginArgs {
   caFile?: string
 }
 
-export type CliArgs = ConnectArgs | ProfileArgs | LoginArgs | { command: 'help'; topic?: string } | { command: 'version' }
+export interface DoctorArgs {
+  command: 'doctor'
+  url?: string
+  /** Check with this saved profile's credentials (its address unless --url is given too). */
+  profile?: string
+  json: boolean
+  /** Time limit of the WebSocket upgrade and handshake step. */
+  timeoutSec?: number
+  caFile?: string
+}
+
+export type CliArgs = ConnectArgs | ProfileArgs | LoginArgs | DoctorArgs | { command: 'help'; topic?: string } | { command: 'version' }
 
 const SECRET_FLAGS: Record<string, string> = {
   token: 'AETHER_GATEWAY_TOKEN',
@@ -173,6 +184,31 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     })
   }
 
+  if (command === 'doctor') {
+    const parsed = strictParse(rest, false, {
+      url: { type: 'string' },
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      'ca-file': { type: 'string' }
+    } as const)
+    if (!parsed.ok) return parsed
+    const v = parsed.value.values
+    if (v.url !== undefined && v.url.trim() === '') return bad('--url is empty.')
+    if (v.profile !== undefined && v.profile.trim() === '') return bad('--profile is empty.')
+    if (!v.url && !v.profile) return bad('doctor needs --url <ws(s)://...> or --profile <name>.')
+    const timeout = seconds('timeout', v.timeout, 1, 25)
+    if (!timeout.ok) return timeout
+    return ok({
+      command: 'doctor',
+      ...(v.url !== undefined ? { url: v.url } : {}),
+      ...(v.profile !== undefined ? { profile: v.profile } : {}),
+      json: v.json === true,
+      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
+      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {})
+    })
+  }
+
   if (command === 'profile' || command === 'profiles') {
     const [action = 'list', ...more] = rest
     if (!['list', 'add', 'remove', 'show'].includes(action)) {
@@ -211,7 +247,7 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
     })
   }
 
-  return bad(`Unknown command "${command}". Commands: connect, login, profile, help.`)
+  return bad(`Unknown command "${command}". Commands: connect, login, doctor, profile, help.`)
 }
 
 export const USAGE = `Aether Remote command line
@@ -221,6 +257,8 @@ Usage:
   npm run cli -- connect --profile <name> [options]
   npm run cli -- login --url <wss://host or https://host> [--profile <name>] [options]
   npm run cli -- login --profile <name> [options]
+  npm run cli -- doctor --url <ws(s)://...> [--profile <name>] [--json] [--ca-file PATH] [--timeout S]
+  npm run cli -- doctor --profile <name> [--json]
   npm run cli -- profile list [--json]
   npm run cli -- profile add --name <name> --url <url> [--session KEY] [--access none|service-token|email-otp]
                              [--client-id ID] [--aud AUD] [--ca-file PATH] [--timeout S]
@@ -249,6 +287,14 @@ login options (sign in to Cloudflare Access in the system browser, as cloudflare
   --ca-file PATH       extra CA certificate (PEM) to trust, on top of the system store
   --json               JSON lines: access-app, login-url, waiting, signed-in, error
   AETHER_CF_TRANSFER_URL  overrides the token transfer service (for testing or self-hosted setups)
+
+doctor options (check DNS, TLS, Cloudflare Access and the gateway step by step, within 30 s):
+  --profile NAME       use this saved profile's credentials from the keychain (and its address,
+                       unless --url is given too)
+  --json               the whole report as one JSON document (steps, verdict, ways forward)
+  --ca-file PATH       extra CA certificate (PEM) to trust, on top of the system store
+  --timeout S          time limit of the WebSocket upgrade and handshake step (default 10)
+  The exit code is that of the most likely cause (0 when the gateway works).
 
 Secrets come from the environment (never from the command line) or, with --profile, the keychain:
   AETHER_GATEWAY_TOKEN     gateway token

@@ -8,6 +8,7 @@ import { appError } from '../shared/errors'
 import { APP_VERSION } from '../shared/app-info'
 import { parseCliArgs, USAGE } from './args'
 import { runConnect } from './commands/connect'
+import { runDoctorCommand } from './commands/doctor'
 import { runLogin } from './commands/login'
 import { runProfile } from './commands/profile'
 import { createCliContext, secretsFromEnv } from './context'
@@ -40,6 +41,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (args.command === 'connect') return await runConnect(args, ctx)
     if (args.command === 'login') return await runLogin(args, ctx)
+    if (args.command === 'doctor') return await runDoctorCommand(args, ctx)
     return await runProfile(args, ctx)
   } catch (e) {
     // A bug, not an expected failure: say so plainly, without a stack unless asked for.

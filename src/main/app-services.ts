@@ -27,6 +27,7 @@ import { AccessSignInService } from './cf-access/sign-in/sign-in-service'
 import type { RenewalTimingOptions } from './cf-access/sign-in/renewal'
 import { nodeHttpGet } from './cf-access/sign-in/transfer-login'
 import { ConnectionManager } from './connections/connection-manager'
+import { ProfileDoctor } from './doctor/profile-doctor'
 import { trustedCertificates } from './transport/trust-store'
 import type { ClientInfo } from './gateway/protocol'
 import { ProfileRepo } from './profiles/profile-repo'
@@ -116,6 +117,10 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       signIn.onConnectionSnapshot(snapshot)
     },
     onSessionEvent: (event) => sink('session:event', event)
+  })
+  const doctor = new ProfileDoctor({
+    connector: { secrets, client: opts.clientInfo, userAgent: opts.userAgent },
+    onStep: (profileId, step) => sink('doctor:progress', { profileId, step })
   })
   const signIn: AccessSignInService = new AccessSignInService({
     ...(opts.accessLoginWindows ? { windows: opts.accessLoginWindows } : {}),
@@ -254,7 +259,13 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
       return ok(await signIn.signOut(profileId))
     },
-    'access:status': async () => ok(await signIn.statuses((await repo.list()).map((p) => p.id)))
+    'access:status': async () => ok(await signIn.statuses((await repo.list()).map((p) => p.id))),
+    'doctor:run': async (profileId: string) => {
+      const profile = await profileById(profileId)
+      if (!profile) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      return doctor.run(profile)
+    },
+    'doctor:cancel': async (profileId: string) => ok({ cancelled: doctor.cancel(profileId) })
   }
 
   const handlers = {} as InvokeHandlers
@@ -287,6 +298,7 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
     },
     async dispose() {
       signIn.dispose()
+      doctor.dispose()
       manager.dispose()
     }
   }

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod'
 import type { ConnectionSnapshot } from './connection-state'
+import type { DoctorReport, DoctorStep } from './doctor-report'
 import type { AppError, Result } from './errors'
 import type { GatewayProfile } from './profile'
 import { ACCESS_MODES, type AccessMode } from './profile'
@@ -98,6 +99,18 @@ export interface AccessSignInStatus {
   seq: number
 }
 
+/** One run of the connection doctor: the report, and the same as Markdown (for "Copy as Markdown"). */
+export interface DoctorRun {
+  report: DoctorReport
+  markdown: string
+}
+
+/** A doctor step that finished while the run goes on (the report view fills in live). */
+export interface DoctorProgress {
+  profileId: string
+  step: DoctorStep
+}
+
 /** A gateway to open in the config view, from an `aether-remote://connect?url=…` link. Never carries a secret. */
 export interface OpenGatewayRequest {
   url: string
@@ -157,7 +170,9 @@ export const INVOKE_SCHEMAS = {
   'access:sign-in-browser': z.tuple([id]),
   'access:cancel': z.tuple([id]),
   'access:sign-out': z.tuple([id]),
-  'access:status': z.tuple([])
+  'access:status': z.tuple([]),
+  'doctor:run': z.tuple([id]),
+  'doctor:cancel': z.tuple([id])
 } as const
 
 export type InvokeChannel = keyof typeof INVOKE_SCHEMAS
@@ -183,6 +198,9 @@ export interface InvokeResponses {
   'access:cancel': { cancelled: boolean }
   'access:sign-out': AccessSignInStatus
   'access:status': AccessSignInStatus[]
+  /** Resolves when the run ends (30 s at most); steps arrive as `doctor:progress` events meanwhile. */
+  'doctor:run': DoctorRun
+  'doctor:cancel': { cancelled: boolean }
 }
 
 export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof INVOKE_SCHEMAS)[C]>
@@ -193,9 +211,10 @@ export interface EventPayloads {
   'session:event': SessionEvent
   'access:status': AccessSignInStatus
   'app:open-gateway': OpenGatewayRequest
+  'doctor:progress': DoctorProgress
 }
 export type EventChannel = keyof EventPayloads
-export const EVENT_CHANNELS: readonly EventChannel[] = ['connection:state', 'session:event', 'access:status', 'app:open-gateway']
+export const EVENT_CHANNELS: readonly EventChannel[] = ['connection:state', 'session:event', 'access:status', 'app:open-gateway', 'doctor:progress']
 
 export const INVOKE_CHANNELS = Object.keys(INVOKE_SCHEMAS) as InvokeChannel[]
 
@@ -241,6 +260,12 @@ export interface AetherApi {
     signOut(profileId: string): InvokeResult<'access:sign-out'>
     statuses(): InvokeResult<'access:status'>
     onStatus(listener: (status: AccessSignInStatus) => void): () => void
+  }
+  doctor: {
+    /** Diagnose the saved gateway: every check from DNS to the gateway handshake, and a verdict. */
+    run(profileId: string): InvokeResult<'doctor:run'>
+    cancel(profileId: string): InvokeResult<'doctor:cancel'>
+    onProgress(listener: (progress: DoctorProgress) => void): () => void
   }
 }
 
@@ -291,6 +316,11 @@ export function buildApi(t: ApiTransport): AetherApi {
       signOut: (profileId) => call('access:sign-out', profileId),
       statuses: () => call('access:status'),
       onStatus: (listener) => t.subscribe('access:status', (p) => listener(p as AccessSignInStatus))
+    },
+    doctor: {
+      run: (profileId) => call('doctor:run', profileId),
+      cancel: (profileId) => call('doctor:cancel', profileId),
+      onProgress: (listener) => t.subscribe('doctor:progress', (p) => listener(p as DoctorProgress))
     }
   }
 }

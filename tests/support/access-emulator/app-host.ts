@@ -132,10 +132,11 @@ export function resourceMetadataUrl(edge: EdgeState, host: string, pathname: str
 export function loginRedirect(edge: EdgeState, app: ResolvedAccessApp, host: string, pathAndQuery: string, rayId: string): EdgeResponse {
   const appSession = edge.newAppSession(app.host)
   const nowSec = edge.nowSec()
+  const matched = app.matchedHostname ?? host
   const meta = edge.sign({
     type: 'meta',
     aud: app.aud,
-    hostname: host,
+    hostname: matched,
     redirect_url: pathAndQuery,
     auth_status: 'NONE',
     // A 302 means no service token was accepted; the emulator never answers a 302 with `true` (doc §2, [U]).
@@ -149,7 +150,7 @@ export function loginRedirect(edge: EdgeState, app: ResolvedAccessApp, host: str
     nonce: randomBytes(16).toString('hex'),
     ray_id: rayId
   })
-  const location = `${edge.teamOrigin}/cdn-cgi/access/login/${host}?kid=${app.aud}&redirect_url=${encodeURIComponent(pathAndQuery)}&meta=${meta}`
+  const location = `${edge.teamOrigin}/cdn-cgi/access/login/${matched}?kid=${app.aud}&redirect_url=${encodeURIComponent(pathAndQuery)}&meta=${meta}`
   return {
     status: 302,
     headers: {

@@ -82,7 +82,9 @@ export function resolveApp(config: AccessAppConfig): ResolvedAccessApp {
     readServiceTokensFromHeader: config.readServiceTokensFromHeader ?? null,
     cookieSameSite: config.cookieSameSite ?? 'None',
     cookieHttpOnly: config.cookieHttpOnly ?? true,
-    corsPreflight: config.corsPreflight ?? 'deny'
+    corsPreflight: config.corsPreflight ?? 'deny',
+    matchedHostname: config.matchedHostname?.toLowerCase() ?? null,
+    loginPage: config.loginPage ?? {}
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import { getIdentityEndpoint, logoutEndpoint, type AccessOutcome } from './app-host'
 import { ACCESS_NO_CACHE_HEADERS, accessForbiddenResponse, plainEdgeResponse } from './edge-pages'
 import type { EdgeState, LoginFlow, LoginIdentity } from './edge-state'
+import type { LoginPageConfig } from './types'
 import { escapeHtml, headerValue, parseCookies, readBody, setCookie, type EdgeResponse } from './http-util'
 import { admitsIdentity } from './policies'
 
@@ -44,16 +45,23 @@ function looksLikeRealBrowser(userAgent: string | null): boolean {
   return /\b(Chrome|Firefox|Safari)\//.test(userAgent)
 }
 
-function emailFormPage(flow: LoginFlow, error: string | null): EdgeResponse {
-  return page(
-    'Sign in ・ Cloudflare Access',
-    `<h1>Sign in to ${escapeHtml(flow.host)}</h1>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
-<form method="POST" action="${OTP_SEND_PATH}">
+function emailFormPage(flow: LoginFlow, error: string | null, content: LoginPageConfig = {}): EdgeResponse {
+  const providers = (content.identityProviders ?? [])
+    .map((name) => `<a class="idp" href="#">Sign in with ${escapeHtml(name)}</a>`)
+    .join('\n')
+  const form =
+    content.otp === false
+      ? ''
+      : `<form method="POST" action="${OTP_SEND_PATH}">
 <input type="hidden" name="flow" value="${flow.id}">
 <label>Email <input type="email" name="email" autocomplete="email" required></label>
 <button type="submit">Send me a code</button>
 </form>`
+  return page(
+    'Sign in ・ Cloudflare Access',
+    `<h1>Sign in to ${escapeHtml(content.appName ?? flow.host)}</h1>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+${providers ? `${providers}\n` : ''}${form}`
   )
 }
 
@@ -99,7 +107,7 @@ function orgSession(edge: EdgeState, req: IncomingMessage): LoginIdentity | null
 
 function loginPage(edge: EdgeState, req: IncomingMessage, url: URL, rayId: string): AccessOutcome {
   const host = decodeURIComponent(url.pathname.slice(LOGIN_PATH_PREFIX.length)).toLowerCase()
-  const app = edge.appFor(host)
+  const app = edge.appFor(host) ?? [...edge.apps.values()].find((candidate) => candidate.matchedHostname === host)
   if (!app) return respond(plainEdgeResponse(404, 'Not Found'), 'login-unknown-app')
   const kid = url.searchParams.get('kid')
   if (kid !== null && kid !== app.aud) return respond(plainEdgeResponse(400, 'Bad Request'), 'login-kid-mismatch')
@@ -118,7 +126,7 @@ function loginPage(edge: EdgeState, req: IncomingMessage, url: URL, rayId: strin
   const loginFlow: LoginFlow = { id: randomBytes(16).toString('hex'), ...flow, email: null, code: null, codeExpiresAt: 0 }
   edge.loginFlows.set(loginFlow.id, loginFlow)
   const csrf = setCookie('CF_Session', randomBytes(16).toString('hex'), { expiresMs: edge.clock.now() + 4 * 3_600_000, httpOnly: true, sameSite: 'None' })
-  const form = emailFormPage(loginFlow, null)
+  const form = emailFormPage(loginFlow, null, app.loginPage)
   return respond({ ...form, headers: { ...form.headers, 'set-cookie': [csrf] } }, 'login-page')
 }
 

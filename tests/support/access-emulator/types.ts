@@ -80,6 +80,24 @@ export interface AccessAppConfig {
   cookieHttpOnly?: boolean
   /** CORS preflight `OPTIONS`: `deny` = 403 from the edge (Access default), `bypass` = forwarded to the origin. */
   corsPreflight?: 'deny' | 'bypass'
+  /**
+   * Host name the application is configured for, when it differs from the host clients dial (a
+   * route or DNS record sends `host` to an application made for another name). The login
+   * redirect names it (`meta.hostname`, the `/login/<host>` segment). Default: `host`.
+   */
+  matchedHostname?: string | null
+  /** What the login page shows. Default: no application name, one-time PIN only. */
+  loginPage?: LoginPageConfig
+}
+
+/** The login page's content: the application name and the sign-in methods offered. */
+export interface LoginPageConfig {
+  /** Application name shown in the heading (default: the host). */
+  appName?: string
+  /** Offer the one-time PIN (email) form. Default true. */
+  otp?: boolean
+  /** Identity providers shown as "Sign in with <name>" buttons (not functional). */
+  identityProviders?: string[]
 }
 
 /** An app after defaults were applied; what `emu.app(host)` returns. */
@@ -102,6 +120,8 @@ export interface ResolvedAccessApp {
   cookieSameSite: CookieSameSite
   cookieHttpOnly: boolean
   corsPreflight: 'deny' | 'bypass'
+  matchedHostname: string | null
+  loginPage: LoginPageConfig
 }
 
 export interface AccessEmulatorConfig {

@@ -50,6 +50,6 @@ describe('preload bundle', () => {
     expect(() => wrapper(module.exports, sandboxRequire, module, '/preload/index.js', '/preload')).not.toThrow()
     expect(required.filter((id) => !SANDBOX_MODULES.has(id))).toEqual([])
     expect([...exposed.keys()]).toEqual(['api'])
-    expect(Object.keys(exposed.get('api') as object).sort()).toEqual(['access', 'app', 'connection', 'profiles', 'secrets', 'session', 'shell'])
+    expect(Object.keys(exposed.get('api') as object).sort()).toEqual(['access', 'app', 'connection', 'doctor', 'profiles', 'secrets', 'session', 'shell'])
   })
 })

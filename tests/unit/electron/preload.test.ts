@@ -45,7 +45,9 @@ const REQUESTS: [string, unknown[], InvokeChannel, unknown[]?][] = [
   ['access.signInWithBrowser', ['p1'], 'access:sign-in-browser'],
   ['access.cancel', ['p1'], 'access:cancel'],
   ['access.signOut', ['p1'], 'access:sign-out'],
-  ['access.statuses', [], 'access:status']
+  ['access.statuses', [], 'access:status'],
+  ['doctor.run', ['p1'], 'doctor:run'],
+  ['doctor.cancel', ['p1'], 'doctor:cancel']
 ]
 
 function method(api: unknown, dotted: string): (...args: unknown[]) => unknown {
@@ -83,7 +85,7 @@ describe('preload entry', () => {
     for (const members of Object.values(shapeOf(api))) {
       for (const type of Object.values(members)) expect(type).toBe('function')
     }
-    expect(Object.keys(api).sort()).toEqual(['access', 'app', 'connection', 'profiles', 'secrets', 'session', 'shell'])
+    expect(Object.keys(api).sort()).toEqual(['access', 'app', 'connection', 'doctor', 'profiles', 'secrets', 'session', 'shell'])
     for (const banned of ['ipcRenderer', 'invoke', 'send', 'on', 'sendSync', 'electron', 'process', 'require']) {
       expect(api).not.toHaveProperty(banned)
     }
@@ -104,7 +106,8 @@ describe('preload entry', () => {
     ['connection.onState', 'connection:state'],
     ['session.onEvent', 'session:event'],
     ['access.onStatus', 'access:status'],
-    ['app.onOpenGateway', 'app:open-gateway']
+    ['app.onOpenGateway', 'app:open-gateway'],
+    ['doctor.onProgress', 'doctor:progress']
   ])('%s delivers the payload only, and its unsubscribe works', (name, channel) => {
     const listener = vi.fn()
     const unsubscribe = method(api, name)(listener) as () => void

@@ -1,0 +1,89 @@
+/**
+ * `doctor`: check every step between this computer and a gateway and say what is wrong.
+ *
+ * Credentials come as for `connect`: from the environment, and with --profile from the
+ * keychain. Human output is the Markdown report; --json prints the report as ONE JSON
+ * document (warnings about the input become its `notes`). The exit code follows the error
+ * category of the verdict's first cause (0 when the gateway works).
+ */
+import path from 'node:path'
+import { appError, exitCodeFor, type Result } from '../../shared/errors'
+import { targetFromProfile, targetFromUrlWithStore, type ResolvedTarget } from '../../main/gateway/connect-target'
+import { urlTargetId } from '../../main/secrets/secret-store'
+import { runDoctor, doctorInputFromTarget } from '../../main/doctor/run-doctor'
+import type { DoctorInput } from '../../main/doctor/context'
+import { nodeDoctorPorts } from '../../main/doctor/node-ports'
+import { renderDoctorMarkdown } from '../../main/doctor/markdown'
+import type { DoctorArgs } from '../args'
+import { createCliContext, type CliContext } from '../context'
+import type { Output } from '../output'
+import { findProfile, loadProfiles } from '../profiles-file'
+
+export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Promise<number> {
+  // Warnings (keychain, trimmed input) go into the report, so --json stays one document.
+  const notes: string[] = []
+  const quiet: Output = { ...outer.output, warning: (m) => notes.push(m), info: (m) => (outer.output.json ? undefined : outer.output.info(m)) }
+  const ctx = createCliContext(quiet, outer.env)
+  const caFile = args.caFile !== undefined ? path.resolve(ctx.cwd, args.caFile) : undefined
+  const overrides = { ...(caFile ? { caFile } : {}), ...(args.timeoutSec ? { connectTimeoutMs: Math.round(args.timeoutSec * 1000) } : {}) }
+
+  let resolved: Result<ResolvedTarget>
+  let profileName: string | undefined
+  if (args.profile) {
+    const loaded = await loadProfiles(ctx)
+    if (!loaded.ok) return outer.fail(loaded.error)
+    const profile = findProfile(loaded.value, args.profile)
+    if (!profile) {
+      return outer.fail(
+        appError('PROFILE_NOT_FOUND', 'No such profile', `There is no saved profile named "${args.profile}".`, {
+          nextSteps: [{ action: 'check-url', label: 'List profiles with `npm run cli -- profile list`.' }]
+        })
+      )
+    }
+    profileName = profile.name
+    resolved = await targetFromProfile(args.url ? { ...profile, url: args.url } : profile, await ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
+  } else {
+    resolved = await targetFromUrlWithStore(args.url ?? '', () => ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
+  }
+
+  let input: DoctorInput
+  if (resolved.ok) {
+    input = doctorInputFromTarget(resolved.value.target, {
+      ...(profileName ? { profileName } : {}),
+      ...(args.url ? { rawUrl: args.url } : {}),
+      notes: [...resolved.value.warnings, ...notes]
+    })
+  } else if (resolved.error.code === 'INVALID_URL') {
+    // The first step explains a bad address in full; the rest is skipped.
+    const raw = args.url ?? ''
+    let targetId = 'url:invalid'
+    try {
+      targetId = urlTargetId(raw)
+    } catch {
+      // keep the placeholder
+    }
+    input = { url: raw, access: { kind: 'none' }, targetId, ...(profileName ? { profileName } : {}) }
+  } else {
+    return outer.fail(resolved.error)
+  }
+
+  const opened = await ctx.openSecrets({ connect: true })
+  const abort = new AbortController()
+  const onSigint = () => abort.abort()
+  process.once('SIGINT', onSigint)
+  try {
+    if (!outer.output.json) outer.output.info(`Checking ${input.url} (up to 30 s)\u2026`)
+    const report = await runDoctor(
+      { ...input, notes: [...(input.notes ?? []), ...notes.filter((n) => !(input.notes ?? []).includes(n))] },
+      nodeDoctorPorts({ secrets: opened.store, client: ctx.clientInfo, userAgent: ctx.userAgent }),
+      { userAgent: ctx.userAgent, signal: abort.signal, ...(args.timeoutSec ? { stepTimeoutsMs: { websocket: Math.round(args.timeoutSec * 1000) } } : {}) }
+    )
+    if (outer.output.json) outer.output.event(report as unknown as Record<string, unknown>)
+    else outer.output.out(renderDoctorMarkdown(report) + '\n')
+    if (abort.signal.aborted) return 130
+    if (report.verdict.ok || !report.verdict.code) return report.verdict.ok ? 0 : 1
+    return exitCodeFor(appError(report.verdict.code, report.verdict.headline, report.verdict.headline))
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+}
