@@ -7,11 +7,18 @@
  * then ends (at once, or when the test says so with `holdSignIns`) by storing an app token in
  * the fake keychain and answering `signed-in` with an email and an expiry. The token stays in
  * here; statuses never carry it.
+ *
+ * The connection doctor too: `doctor.run` pushes each step of the scripted run (`doctorResult`,
+ * default: everything passes) as progress and answers the run; with `holdDoctorRuns` it waits
+ * instead, the test pushes steps (`pushDoctorProgress`) and ends it (`finishDoctorRun`), and
+ * `doctor.cancel` ends it with the steps not pushed yet skipped, as the main process does.
  */
 import type {
   AccessSignInStatus,
   AetherApi,
   ChatMessage,
+  DoctorProgress,
+  DoctorRun,
   OpenGatewayRequest,
   ProfileDraft,
   ProfileView,
@@ -23,6 +30,8 @@ import type {
 import type { ConnectionSnapshot, ConnectionState } from '../../../src/shared/connection-state'
 import { appError, fail, ok, type AppError, type Result } from '../../../src/shared/errors'
 import { DEFAULT_SESSION_KEY } from '../../../src/shared/profile'
+import type { DoctorStep } from '../../../src/shared/doctor-report'
+import { cancelledRun, passingRun } from './doctor-reports'
 
 export interface FakeCall {
   method: string
@@ -48,6 +57,13 @@ export class FakeApi {
   holdSignIns = false
   /** How a sign-in ends (default: signed in as operator@example.com for an hour). */
   signInOutcome: ((profileId: string, via: 'window' | 'browser') => Partial<AccessSignInStatus>) | undefined
+  /** What the next doctor.run answers (default: a run where everything passes). */
+  doctorResult: ((profileId: string) => Result<DoctorRun>) | undefined
+  /** While true, doctor.run keeps running until finishDoctorRun or doctor.cancel. */
+  holdDoctorRuns = false
+  private doctorListeners = new Set<(p: DoctorProgress) => void>()
+  private heldDoctorRuns = new Map<string, (result: Result<DoctorRun> | undefined) => void>()
+  private doctorStepsPushed = new Map<string, DoctorStep[]>()
   private stateListeners = new Set<(s: ConnectionSnapshot) => void>()
   private eventListeners = new Set<(e: SessionEvent) => void>()
   private accessListeners = new Set<(s: AccessSignInStatus) => void>()
@@ -136,7 +152,49 @@ export class FakeApi {
         this.accessListeners.add(listener)
         return () => this.accessListeners.delete(listener)
       }
+    },
+    doctor: {
+      // Logged when called: a held run answers much later.
+      run: (id: string) => this.log('doctor.run', [id], this.runDoctor(id)),
+      cancel: async (id: string) => {
+        const held = this.heldDoctorRuns.get(id)
+        if (held) held(ok(cancelledRun(this.scriptedDoctorRun(id), this.doctorStepsPushed.get(id) ?? [])))
+        return this.log('doctor.cancel', [id], ok({ cancelled: held !== undefined }))
+      },
+      onProgress: (listener) => {
+        this.calls.push({ method: 'doctor.onProgress', args: [] })
+        this.doctorListeners.add(listener)
+        return () => this.doctorListeners.delete(listener)
+      }
     }
+  }
+
+  /** Push a finished doctor step of a profile's run to every subscriber. */
+  pushDoctorProgress(profileId: string, step: DoctorStep): void {
+    this.doctorStepsPushed.set(profileId, [...(this.doctorStepsPushed.get(profileId) ?? []), step])
+    for (const l of this.doctorListeners) l({ profileId, step })
+  }
+
+  /** End a run held by `holdDoctorRuns` (default: the scripted result). */
+  finishDoctorRun(profileId: string, result?: Result<DoctorRun>): void {
+    this.heldDoctorRuns.get(profileId)?.(result)
+  }
+
+  private scriptedDoctorRun(profileId: string): DoctorRun {
+    const scripted = this.doctorResult?.(profileId)
+    return scripted?.ok ? scripted.value : passingRun()
+  }
+
+  private async runDoctor(profileId: string): Promise<Result<DoctorRun>> {
+    this.doctorStepsPushed.set(profileId, [])
+    if (this.holdDoctorRuns) {
+      const override = await new Promise<Result<DoctorRun> | undefined>((resolve) => this.heldDoctorRuns.set(profileId, resolve))
+      this.heldDoctorRuns.delete(profileId)
+      return override ?? this.doctorResult?.(profileId) ?? ok(passingRun())
+    }
+    const result = this.doctorResult?.(profileId) ?? ok(passingRun())
+    if (result.ok) for (const step of result.value.report.steps) this.pushDoctorProgress(profileId, step)
+    return result
   }
 
   /** A JWT-looking value the fake keychain holds after a sign-in; the renderer must never show it. */

@@ -118,6 +118,12 @@ function guardApi(api: AetherApi): AetherApi {
       signOut: guardInvoke('access:sign-out', (id: string) => api.access.signOut(id)),
       statuses: guardInvoke('access:status', () => api.access.statuses()),
       onStatus: guardSubscribe((listener) => api.access.onStatus(listener))
+    },
+    // Likewise `doctor`: Diagnose then shows the bridge error as the run's failure.
+    doctor: {
+      run: guardInvoke('doctor:run', (id: string) => api.doctor.run(id)),
+      cancel: guardInvoke('doctor:cancel', (id: string) => api.doctor.cancel(id)),
+      onProgress: guardSubscribe((listener) => api.doctor.onProgress(listener))
     }
   }
 }
@@ -133,6 +139,7 @@ function missingApi(): AetherApi {
     connection: { connect: unavailable, disconnect: unavailable, snapshots: unavailable, onState: noSubscription },
     session: { history: unavailable, list: unavailable, send: unavailable, abort: unavailable, onEvent: noSubscription },
     shell: { openExternal: unavailable },
-    access: { signIn: unavailable, signInWithBrowser: unavailable, cancel: unavailable, signOut: unavailable, statuses: unavailable, onStatus: noSubscription }
+    access: { signIn: unavailable, signInWithBrowser: unavailable, cancel: unavailable, signOut: unavailable, statuses: unavailable, onStatus: noSubscription },
+    doctor: { run: unavailable, cancel: unavailable, onProgress: noSubscription }
   }
 }

@@ -8,7 +8,7 @@
  *
  * Access sign-in statuses follow the same order and pass the same kind of filter
  * (stores/access-store.ts). A gateway link from the main process opens a prefilled, unsaved
- * editor (lib/gateway-link.ts).
+ * editor (lib/gateway-link.ts). The connection doctor's steps go to the doctor store as they end.
  *
  * Connect and disconnect live here too: the snapshot they return goes through the same filter,
  * which keeps this module the only writer of the connections store.
@@ -20,6 +20,7 @@ import { receiveGatewayLink } from './gateway-link'
 import { applyAccessStatus } from '../stores/access-store'
 import { useAppInfo } from '../stores/app-info-store'
 import { useConnections } from '../stores/connections-store'
+import { applyDoctorProgress } from '../stores/doctor-store'
 import { useProfiles } from '../stores/profiles-store'
 import { useSession } from '../stores/session-store'
 
@@ -47,6 +48,9 @@ export function startBridge(): () => void {
   const offLink = api.app.onOpenGateway((request) => {
     if (!stopped) receiveGatewayLink(request)
   })
+  const offDoctor = api.doctor.onProgress((progress) => {
+    if (!stopped) applyDoctorProgress(progress)
+  })
 
   void api.connection.snapshots().then((result) => {
     if (stopped || !result.ok) return
@@ -68,6 +72,7 @@ export function startBridge(): () => void {
     offEvent()
     offAccess()
     offLink()
+    offDoctor()
   }
 }
 

@@ -1,17 +1,17 @@
 /**
  * Explains a connection error: what happened, why (the decoded Access claims or the gateway's
  * own codes, then the likely causes), and what to do, with a button for each step the app can
- * help with.
+ * help with, and Diagnose, which runs the connection doctor on the gateway.
  *
  * Only fields of the error are shown, as text: never HTML, never a stack, and any address in a
  * message is reduced to its host (a login redirect URL carries signed parameters nobody needs).
  */
-import { useId, type ReactNode } from 'react'
-import type { AppError, NextStep } from '../../../../shared/errors'
+import { useId } from 'react'
+import type { AppError } from '../../../../shared/errors'
 import { hideUrls } from '../../lib/safe-text'
-import { useUi } from '../../stores/ui-store'
-import { BROWSER_SIGN_IN_LABEL, SignInProgress, SignInStepButton, SIGN_IN_LABEL } from '../access/AccessSignIn'
-import { CopyCommand } from './CopyCommand'
+import { SignInProgress } from '../access/AccessSignIn'
+import { DiagnoseButton } from '../doctor/DiagnoseButton'
+import { SIGN_IN_ACTIONS, StepControl } from './StepControl'
 
 export interface ErrorPanelProps {
   error: AppError
@@ -73,7 +73,12 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
             {error.nextSteps.map((step, i) => (
               <li key={`${step.action}-${i}`} data-action={step.action}>
                 <span>{hideUrls(step.label)}</span>
-                <StepControl step={step} error={error} profileId={profileId} />
+                <StepControl
+                  action={step.action}
+                  label={step.label}
+                  profileId={profileId}
+                  pairingCommand={step.action === 'approve-pairing' ? (step.command ?? approvalCommand(error.details.pairingRequestId)) : undefined}
+                />
               </li>
             ))}
           </ol>
@@ -93,67 +98,18 @@ export function ErrorPanel({ error, profileId, onRetry, retrying }: ErrorPanelPr
         Error code <code>{error.code}</code>
       </p>
 
-      {onRetry && (
+      {(onRetry || profileId) && (
         <div className="button-row">
-          <button type="button" className="button button--primary" onClick={onRetry} disabled={retrying}>
-            Retry
-          </button>
+          {onRetry && (
+            <button type="button" className="button button--primary" onClick={onRetry} disabled={retrying}>
+              Retry
+            </button>
+          )}
+          {/* Every panel of a saved gateway offers the doctor: it finds out which of the causes it is. */}
+          {profileId && <DiagnoseButton profileId={profileId} />}
         </div>
       )}
     </section>
-  )
-}
-
-/** Steps whose button starts a Cloudflare Access sign-in. */
-const SIGN_IN_ACTIONS: ReadonlySet<NextStep['action']> = new Set(['sign-in-email', 'renew-app-token'])
-
-/** The button (or command box) for one next step; steps nothing can be clicked for get none. */
-function StepControl({ step, error, profileId }: { step: NextStep; error: AppError; profileId?: string }): ReactNode {
-  const requestFocus = useUi((s) => s.requestFocus)
-  const open = (field: Parameters<typeof requestFocus>[1], mode?: Parameters<typeof requestFocus>[2]) =>
-    profileId ? () => requestFocus(profileId, field, mode) : undefined
-
-  switch (step.action) {
-    case 'add-service-token':
-      return <StepButton label="Add service token" onClick={open('clientId', 'service-token')} />
-    case 'check-service-token':
-      return <StepButton label="Check service token" onClick={open('clientId', 'service-token')} />
-    case 'check-gateway-token':
-      return <StepButton label="Check gateway token" onClick={open('gatewayToken')} />
-    case 'add-ca-file':
-      return <StepButton label="Set CA file" onClick={open('caFile')} />
-    case 'check-url':
-      return <StepButton label="Edit gateway URL" onClick={open('url')} />
-    case 'sign-in-email':
-      if (!profileId) return null
-      // The main process words its fallback step as "…sign in with your web browser instead".
-      return /browser instead/i.test(step.label) ? (
-        <SignInStepButton profileId={profileId} label={BROWSER_SIGN_IN_LABEL} browser />
-      ) : (
-        <SignInStepButton profileId={profileId} label={SIGN_IN_LABEL} />
-      )
-    case 'renew-app-token':
-      return profileId ? <SignInStepButton profileId={profileId} label="Sign in again" /> : null
-    case 'approve-pairing': {
-      const command = step.command ?? approvalCommand(error.details.pairingRequestId)
-      return command ? <CopyCommand command={command} /> : null
-    }
-    // Retry is the panel's own button; the others are things only the user can do.
-    case 'retry':
-    case 'check-network':
-    case 'check-dashboard':
-    case 'wait':
-    case 'update-app':
-      return null
-  }
-}
-
-function StepButton({ label, onClick }: { label: string; onClick?: () => void }) {
-  if (!onClick) return null
-  return (
-    <button type="button" className="button button--small" onClick={onClick}>
-      {label}
-    </button>
   )
 }
 

@@ -1,6 +1,6 @@
 /**
  * The gateway editor: name, address, token, session key, CA file and Cloudflare Access, with
- * Save, Connect and Disconnect.
+ * Save, Connect, Disconnect and Diagnose (the connection doctor's report opens above the form).
  *
  * Non-secret fields are kept as a draft in the UI store (so edits survive switching views);
  * the two secrets stay in their own uncontrolled inputs and are sent to the keychain on Save.
@@ -16,7 +16,10 @@ import { checkGatewayUrl, looksSecure } from '../../lib/url-check'
 import { selectConnectionState, useConnections } from '../../stores/connections-store'
 import { NEW_PROFILE, selectSelectedProfile, useProfiles } from '../../stores/profiles-store'
 import { useUi, type EditorDraft, type FocusField } from '../../stores/ui-store'
+import { useDoctor } from '../../stores/doctor-store'
 import { ConnectionStatus } from '../connection/ConnectionStatus'
+import { DiagnoseButton } from '../doctor/DiagnoseButton'
+import { DoctorReportView, EDITOR_DIAGNOSE_ID } from '../doctor/DoctorReportView'
 import { AccessSection } from './AccessSection'
 import { GatewayLinkNotice } from './GatewayLinkNotice'
 import { initialDraft, sameDraft, toProfileDraft, validateDraft } from './profile-draft'
@@ -38,6 +41,7 @@ export function ProfileEditor() {
   // A gateway link opens a fresh form: nothing typed into the previous new-gateway form (a
   // secret meant for another address) may carry over to the linked one.
   const linkNonce = useUi((s) => s.newEditorNonce)
+  const reportFor = useDoctor((s) => s.open?.profileId)
 
   if (selectedId === null) {
     return (
@@ -60,6 +64,7 @@ export function ProfileEditor() {
   return (
     <>
       <GatewayLinkNotice />
+      {profile && reportFor === profile.id && <DoctorReportView key={`doctor-${profile.id}`} profile={profile} />}
       <EditorForm key={formKey} profile={profile} onCreated={onCreated} />
     </>
   )
@@ -367,7 +372,7 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
         </p>
       )}
 
-      <div className="button-row editor__actions">
+      <div className="button-row editor__actions" data-testid="editor-actions">
         <button type="submit" className="button" disabled={disabled}>
           Save
         </button>
@@ -377,6 +382,8 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
         <button type="button" className="button" onClick={() => profile && void disconnectProfile(profile.id)} disabled={!canDisconnect}>
           Disconnect
         </button>
+        {/* The doctor checks the saved gateway (its stored credentials), as Connect would use it. */}
+        {profile && <DiagnoseButton profileId={profile.id} id={EDITOR_DIAGNOSE_ID} />}
         {busy === 'saving' && <span className="note">Saving…</span>}
         {notice && (
           <span className="note" data-testid="save-status">
