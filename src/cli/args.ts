@@ -98,6 +98,48 @@ function strictParse<O extends NonNullable<ParseArgsConfig['options']>>(args: st
   }
 }
 
+/** What `login` and `doctor` share: a gateway named by --url and/or --profile, --json, --timeout, --ca-file. */
+interface GatewayCommandCommon {
+  url?: string
+  profile?: string
+  json: boolean
+  timeoutSec?: number
+  caFile?: string
+}
+
+function gatewayCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  extra: O,
+  rules: { missing: string; maxTimeoutSec: number }
+) {
+  const parsed = strictParse(args, false, {
+    url: { type: 'string' },
+    profile: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    'ca-file': { type: 'string' },
+    ...extra
+  } as const)
+  if (!parsed.ok) return parsed
+  const v = parsed.value.values as Record<string, string | boolean | undefined>
+  const url = typeof v.url === 'string' ? v.url : undefined
+  const profile = typeof v.profile === 'string' ? v.profile : undefined
+  if (url !== undefined && url.trim() === '') return bad<never>('--url is empty.')
+  if (profile !== undefined && profile.trim() === '') return bad<never>('--profile is empty.')
+  if (!url && !profile) return bad<never>(rules.missing)
+  const timeout = seconds('timeout', typeof v.timeout === 'string' ? v.timeout : undefined, 1, rules.maxTimeoutSec)
+  if (!timeout.ok) return timeout
+  const caFile = typeof v['ca-file'] === 'string' ? v['ca-file'] : undefined
+  const common: GatewayCommandCommon = {
+    ...(url !== undefined ? { url } : {}),
+    ...(profile !== undefined ? { profile } : {}),
+    json: v.json === true,
+    ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
+    ...(caFile !== undefined ? { caFile } : {})
+  }
+  return ok({ common, values: v })
+}
+
 export function parseCliArgs(argv: string[]): Result<CliArgs> {
   const [command, ...rest] = argv
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -158,55 +200,18 @@ export function parseCliArgs(argv: string[]): Result<CliArgs> {
   }
 
   if (command === 'login') {
-    const parsed = strictParse(rest, false, {
-      url: { type: 'string' },
-      profile: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'no-browser': { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      'ca-file': { type: 'string' }
-    } as const)
-    if (!parsed.ok) return parsed
-    const v = parsed.value.values
-    if (v.url !== undefined && v.url.trim() === '') return bad('--url is empty.')
-    if (v.profile !== undefined && v.profile.trim() === '') return bad('--profile is empty.')
-    if (!v.url && !v.profile) return bad('login needs --url <wss://... or https://...> (and optionally --profile <name> to store the sign-in under).')
-    const timeout = seconds('timeout', v.timeout, 1, 3600)
-    if (!timeout.ok) return timeout
-    return ok({
-      command: 'login',
-      ...(v.url !== undefined ? { url: v.url } : {}),
-      ...(v.profile !== undefined ? { profile: v.profile } : {}),
-      json: v.json === true,
-      noBrowser: v['no-browser'] === true,
-      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
-      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {})
+    const parsed = gatewayCommandArgs(rest, { 'no-browser': { type: 'boolean', default: false } } as const, {
+      missing: 'login needs --url <wss://... or https://...> (and optionally --profile <name> to store the sign-in under).',
+      maxTimeoutSec: 3600
     })
+    if (!parsed.ok) return parsed
+    return ok({ command: 'login', ...parsed.value.common, noBrowser: parsed.value.values['no-browser'] === true })
   }
 
   if (command === 'doctor') {
-    const parsed = strictParse(rest, false, {
-      url: { type: 'string' },
-      profile: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      'ca-file': { type: 'string' }
-    } as const)
+    const parsed = gatewayCommandArgs(rest, {} as const, { missing: 'doctor needs --url <ws(s)://...> or --profile <name>.', maxTimeoutSec: 25 })
     if (!parsed.ok) return parsed
-    const v = parsed.value.values
-    if (v.url !== undefined && v.url.trim() === '') return bad('--url is empty.')
-    if (v.profile !== undefined && v.profile.trim() === '') return bad('--profile is empty.')
-    if (!v.url && !v.profile) return bad('doctor needs --url <ws(s)://...> or --profile <name>.')
-    const timeout = seconds('timeout', v.timeout, 1, 25)
-    if (!timeout.ok) return timeout
-    return ok({
-      command: 'doctor',
-      ...(v.url !== undefined ? { url: v.url } : {}),
-      ...(v.profile !== undefined ? { profile: v.profile } : {}),
-      json: v.json === true,
-      ...(timeout.value !== undefined ? { timeoutSec: timeout.value } : {}),
-      ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {})
-    })
+    return ok({ command: 'doctor', ...parsed.value.common })
   }
 
   if (command === 'profile' || command === 'profiles') {

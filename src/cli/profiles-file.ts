@@ -7,7 +7,7 @@
  * on with an empty list), a file this build cannot use (newer version, unreadable) is the
  * command's error.
  */
-import { fail, ok, type AppError, type Result } from '../shared/errors'
+import { appError, fail, ok, type AppError, type Result } from '../shared/errors'
 import type { GatewayProfile } from '../shared/profile'
 import type { CliContext } from './context'
 
@@ -31,4 +31,17 @@ export function findProfile(profiles: readonly GatewayProfile[], idOrName: strin
   const wanted = (idOrName ?? '').trim()
   if (wanted === '') return undefined
   return profiles.find((p) => p.id === wanted) ?? profiles.find((p) => sameName(p.name, wanted))
+}
+
+/** The saved profile a `--profile NAME` option names, or the error to print (file unusable, no such profile). */
+export async function requireProfile(ctx: CliContext, idOrName: string): Promise<Result<GatewayProfile>> {
+  const loaded = await loadProfiles(ctx)
+  if (!loaded.ok) return loaded
+  const profile = findProfile(loaded.value, idOrName)
+  if (profile) return ok(profile)
+  return fail(
+    appError('PROFILE_NOT_FOUND', 'No such profile', `There is no saved profile named "${idOrName}".`, {
+      nextSteps: [{ action: 'check-url', label: 'List profiles with `npm run cli -- profile list`.' }]
+    })
+  )
 }

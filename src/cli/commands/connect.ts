@@ -19,7 +19,7 @@ import { secretKeys } from '../../main/secrets/secret-store'
 import type { Result } from '../../shared/errors'
 import type { ConnectArgs } from '../args'
 import type { CliContext, SecretsPurpose } from '../context'
-import { findProfile, loadProfiles } from '../profiles-file'
+import { requireProfile } from '../profiles-file'
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130
@@ -76,16 +76,9 @@ export async function runConnect(args: ConnectArgs, ctx: CliContext): Promise<nu
 
   let resolved: Result<ResolvedTarget>
   if (args.profile) {
-    const loaded = await loadProfiles(ctx)
-    if (!loaded.ok) return ctx.fail(loaded.error)
-    const profile = findProfile(loaded.value, args.profile)
-    if (!profile) {
-      return ctx.fail(
-        appError('PROFILE_NOT_FOUND', 'No such profile', `There is no saved profile named "${args.profile}".`, {
-          nextSteps: [{ action: 'check-url', label: 'List profiles with `npm run cli -- profile list`.' }]
-        })
-      )
-    }
+    const found = await requireProfile(ctx, args.profile)
+    if (!found.ok) return ctx.fail(found.error)
+    const profile = found.value
     resolved = await targetFromProfile(profile, await ctx.secrets(purpose), supplied, overrides)
   } else {
     // A sign-in `login --url` stored for this address is used when the environment has no Access credential.

@@ -17,7 +17,7 @@ import { renderDoctorMarkdown } from '../../main/doctor/markdown'
 import type { DoctorArgs } from '../args'
 import { createCliContext, type CliContext } from '../context'
 import type { Output } from '../output'
-import { findProfile, loadProfiles } from '../profiles-file'
+import { requireProfile } from '../profiles-file'
 
 export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Promise<number> {
   // Warnings (keychain, trimmed input) go into the report, so --json stays one document.
@@ -30,16 +30,9 @@ export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Pro
   let resolved: Result<ResolvedTarget>
   let profileName: string | undefined
   if (args.profile) {
-    const loaded = await loadProfiles(ctx)
-    if (!loaded.ok) return outer.fail(loaded.error)
-    const profile = findProfile(loaded.value, args.profile)
-    if (!profile) {
-      return outer.fail(
-        appError('PROFILE_NOT_FOUND', 'No such profile', `There is no saved profile named "${args.profile}".`, {
-          nextSteps: [{ action: 'check-url', label: 'List profiles with `npm run cli -- profile list`.' }]
-        })
-      )
-    }
+    const found = await requireProfile(ctx, args.profile)
+    if (!found.ok) return outer.fail(found.error)
+    const profile = found.value
     profileName = profile.name
     resolved = await targetFromProfile(args.url ? { ...profile, url: args.url } : profile, await ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
   } else {
