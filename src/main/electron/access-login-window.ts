@@ -10,7 +10,8 @@
  *
  * The window is locked down: no preload, sandboxed, context isolation, no Node, no webview, a
  * browser-like user agent (Access's Turnstile check fails bare web-view agents, doc §5), every
- * permission request denied, `window.open` denied, and navigation only over https.
+ * permission request denied, `window.open` denied (except an identity provider's https popup from
+ * the login pages, which gets the same lock-down and guards), and navigation only over https.
  *
  * Silent mode (renewal, renewal.ts) runs the same flow in a hidden window: with a live
  * team-domain session in the partition Access goes straight back to the app (SSO, doc §5 step 2).
@@ -72,7 +73,16 @@ export interface LoginWebContentsPort {
     listener: (event: ElectronEvent, errorCode: number, errorDescription: string, validatedURL: string, isMainFrame: boolean) => void
   ): unknown
   on(event: 'will-attach-webview', listener: (event: ElectronEvent) => void): unknown
+  /** A `window.open` the handler allowed (an identity provider's popup) opened this window. */
+  on(event: 'did-create-window', listener: (window: LoginPopupPort) => void): unknown
   loadURL(url: string, options?: LoadURLOptions): Promise<void>
+}
+
+/** An identity provider's popup: the guards go on its webContents too, and it closes with the sign-in. */
+export interface LoginPopupPort {
+  readonly webContents: Pick<LoginWebContentsPort, 'setWindowOpenHandler' | 'on'>
+  close(): void
+  isDestroyed(): boolean
 }
 
 /** The `BrowserWindow`. */
@@ -170,6 +180,22 @@ export function isAllowedLoginNavigation(url: string, isMainFrame: boolean): boo
   return !isMainFrame && (url === 'about:blank' || url === 'about:srcdoc')
 }
 
+
+/**
+ * May the login window open this popup? Only an identity provider's: an https page opened while
+ * the window is on the login pages (the team domain or the provider), never from the gateway's
+ * own pages, and never in a hidden (silent) attempt, where a popup would mean the user must act.
+ */
+export function isAllowedLoginPopup(url: string, openerUrl: string, appHost: string, silent: boolean): boolean {
+  if (silent || !isAllowedLoginNavigation(url, true)) return false
+  let openerHost: string
+  try {
+    openerHost = new URL(openerUrl).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  return openerHost !== '' && openerHost !== appHost.toLowerCase()
+}
 
 /** Chromium net error of a failed main-frame load → an AppError. */
 export function classifyLoadFailure(errorCode: number, errorDescription: string, host: string): AppError {
@@ -306,6 +332,9 @@ export function createAccessLoginWindows(deps: LoginWindowDeps): AccessLoginWind
     let shown = !silent
     let settled = false
     let window: LoginWindowPort | undefined
+    const popups: LoginPopupPort[] = []
+    /** The main frame's current page, for the popup rule. */
+    let currentUrl = ''
     let deadline: unknown
     let settleTimer: unknown
     let graceTimer: unknown
@@ -324,6 +353,7 @@ export function createAccessLoginWindows(deps: LoginWindowDeps): AccessLoginWind
       clearTimers()
       session.cookies.removeListener('changed', onCookieChanged)
       request.signal?.removeEventListener('abort', onAbort)
+      for (const popup of popups) if (!popup.isDestroyed()) popup.close()
       if (window && !window.isDestroyed()) window.close()
       resolveResult(outcome)
     }
@@ -442,7 +472,20 @@ export function createAccessLoginWindows(deps: LoginWindowDeps): AccessLoginWind
     const win = deps.createWindow(loginWindowOptions(partition, { show: !silent, ...(request.parent ? { parent: request.parent } : {}) }))
     window = win
     const contents = win.webContents
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+    contents.setWindowOpenHandler(({ url }) =>
+      isAllowedLoginPopup(url, currentUrl, appHost, silent && !shown)
+        ? { action: 'allow', overrideBrowserWindowOptions: loginWindowOptions(partition, { show: true }) }
+        : { action: 'deny' }
+    )
+    contents.on('did-create-window', (popup) => {
+      popups.push(popup)
+      // The popup is a login page like the window: https only, no popups of its own, no webview.
+      popup.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
+      popup.webContents.on('will-navigate', (details) => guard(details))
+      popup.webContents.on('will-redirect', (details) => guard(details))
+      popup.webContents.on('will-frame-navigate', (details) => guard(details))
+      popup.webContents.on('will-attach-webview', (event) => event.preventDefault())
+    })
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.on('will-frame-navigate', (details) => guard(details))
     contents.on('will-navigate', (details) => {
@@ -460,6 +503,7 @@ export function createAccessLoginWindows(deps: LoginWindowDeps): AccessLoginWind
       }
     })
     contents.on('did-navigate', (_event, url, httpResponseCode) => {
+      currentUrl = url
       if (settled) return
       pageStarted()
       learn(url)

@@ -80,6 +80,11 @@ function makeHarness(): Harness {
   }
 }
 
+/** `window.open` details as Electron passes them to the handler. */
+function openDetails(url: string): never {
+  return { url, frameName: '', features: '', disposition: 'new-window', referrer: { url: '', policy: 'default' } } as never
+}
+
 /** The edge's first answer: 302 to the team login page (which names the AUD in `kid`). */
 function redirectToLogin(win: FakeWindow): void {
   win.webContents.willRedirect(LOGIN_URL)
@@ -138,8 +143,42 @@ describe('login window set-up', () => {
     expect(granted).toHaveBeenCalledWith(false)
     expect(harness.session.permissionCheckHandler?.({}, 'clipboard-read')).toBe(false)
     const contents = harness.win().webContents
-    expect(contents.windowOpenHandler?.({ url: 'https://idp.example/popup', frameName: '', features: '', disposition: 'new-window', referrer: { url: '', policy: 'default' } } as never)).toEqual({ action: 'deny' })
+    // On the gateway's own page (before the login redirect) nothing may open a window.
+    contents.didNavigate(`${APP_ORIGIN}/`, 200)
+    expect(contents.windowOpenHandler?.(openDetails('https://idp.example/popup'))).toEqual({ action: 'deny' })
     expect(contents.willAttachWebview()).toBe(false)
+  })
+
+  it('allows an identity provider popup from the login pages only: https, locked down, guarded, closed with the sign-in', async () => {
+    const promise = harness.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const win = harness.win()
+    const contents = win.webContents
+    redirectToLogin(win)
+    contents.didNavigate(LOGIN_URL, 200)
+    expect(contents.windowOpenHandler?.(openDetails('http://idp.example/popup'))).toEqual({ action: 'deny' })
+    expect(contents.windowOpenHandler?.(openDetails('javascript:alert(1)'))).toEqual({ action: 'deny' })
+    const allowed = contents.windowOpenHandler?.(openDetails('https://accounts.idp.example/o/oauth2/auth?x=1'))
+    expect(allowed).toMatchObject({ action: 'allow', overrideBrowserWindowOptions: { webPreferences: { partition: 'persist:cf-access:home', sandbox: true, nodeIntegration: false, contextIsolation: true } } })
+    expect((allowed as { overrideBrowserWindowOptions?: { webPreferences?: { preload?: string } } }).overrideBrowserWindowOptions?.webPreferences?.preload).toBeUndefined()
+    const popup = { webContents: new FakeWindow({}).webContents, closed: 0, close() { this.closed++ }, isDestroyed: () => false }
+    contents.emit('did-create-window', popup)
+    expect(popup.webContents.willNavigate('http://idp.example/callback')).toBe(false)
+    expect(popup.webContents.willNavigate('https://accounts.idp.example/consent')).toBe(true)
+    expect(popup.webContents.windowOpenHandler?.(openDetails('https://other.example/'))).toEqual({ action: 'deny' })
+    expect(popup.webContents.willAttachWebview()).toBe(false)
+    await completeLogin(harness.session, win, await accessToken())
+    expect((await promise).ok).toBe(true)
+    expect(popup.closed).toBe(1)
+  })
+
+  it('a hidden (silent) attempt never opens a popup', async () => {
+    void harness.start({ silent: true })
+    await vi.advanceTimersByTimeAsync(0)
+    const win = harness.win()
+    redirectToLogin(win)
+    win.webContents.didNavigate(LOGIN_URL, 200)
+    expect(win.webContents.windowOpenHandler?.(openDetails('https://accounts.idp.example/o/oauth2/auth'))).toEqual({ action: 'deny' })
   })
 
   it('navigates only over https', async () => {
