@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { appError, exitCodeFor, type AppError } from '../../shared/errors'
+import { shellWord } from '../../shared/shell-word'
 import { targetFromProfile, targetFromUrlWithStore, type ResolvedTarget, type SuppliedSecrets } from '../../main/gateway/connect-target'
 import { connectGateway, connectWaitingForPairing, type ConnectorDeps, type Connected } from '../../main/gateway/gateway-connector'
 import { ChatSession, type ChatRun, type RunOutcome } from '../../main/gateway/chat-session'
@@ -327,9 +328,6 @@ export function withLoginCommand(error: AppError, args: Pick<ConnectArgs, 'url' 
 }
 
 /** A word as a POSIX shell reads it back: as is when plain, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
-}
 
 /** Exit code for an error, printing it first. */
 export function reportAndExitCode(error: AppError, print: (e: AppError) => void): number {

@@ -31,7 +31,8 @@ import type { LoginArgs } from '../args'
 import type { CliContext } from '../context'
 import { openInBrowser } from '../open-browser'
 import { findProfile, loadProfiles } from '../profiles-file'
-import { EXIT_INTERRUPTED, shellWord } from './connect'
+import { shellWord } from '../../shared/shell-word'
+import { EXIT_INTERRUPTED } from './connect'
 import { resolveCaFile } from './profile'
 
 /** Environment variable that replaces the transfer service (testing, self-hosted setups). */

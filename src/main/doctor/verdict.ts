@@ -6,6 +6,7 @@
  * moot); within Cloudflare Access the probe matrix decides between "never recognised", "valid
  * but not admitted", "cannot authenticate" and "a format problem".
  */
+import { shellWord } from '../../shared/shell-word'
 import { categoryOf, type AppError, type ErrorCode } from '../../shared/errors'
 import type { DoctorCause, DoctorLikelihood, DoctorVerdict, DoctorWayForward } from '../../shared/doctor-report'
 import type { Findings, DoctorInput, ProbeFinding } from './context'
@@ -220,7 +221,7 @@ export function buildVerdict(input: DoctorInput, f: Findings): DoctorVerdict {
     ...(f.plain?.aud ? { aud: f.plain.aud } : {}),
     ...(clientIdHint(input) ? { tokenHint: clientIdHint(input) } : {}),
     ...(input.profileName
-      ? { loginCommand: `npm run cli -- login --profile ${input.profileName}` }
+      ? { loginCommand: `npm run cli -- login --profile ${shellWord(input.profileName)}` }
       : url?.secure
         ? { loginCommand: `npm run cli -- login --url ${url.href}` }
         : {})

@@ -42,7 +42,7 @@ function edge(admit: (h: Record<string, string>, req: DoctorHttpRequest) => Retu
   }
 }
 
-async function run(access: AccessCredentials, o: FakeOptions, extra: { expectedAud?: string } = {}) {
+async function run(access: AccessCredentials, o: FakeOptions, extra: { expectedAud?: string; profileName?: string } = {}) {
   return runDoctor(
     { url: 'wss://gw.example.com', access, gatewayToken: GATEWAY_TOKEN, targetId: 't', ...extra },
     fakePorts({ ...o, lookup: async () => [{ address: '104.16.5.5', family: 4 }] }),
@@ -69,6 +69,16 @@ describe('service-token verdicts', () => {
     expect(report.verdict.waysForward.map((w) => w.id)).toContain('sign-in-email')
     expect(report.verdict.code).toBe('ACCESS_SERVICE_TOKEN_REJECTED')
     expect(mark(report, 'service-token')).toBe('fail')
+  })
+
+  it('the sign-in command to copy quotes the profile name, so pasting it runs nothing else', async () => {
+    const report = await run(
+      st(),
+      { http: edge(() => undefined), gateway: async () => ({ ok: false, error: appError('ACCESS_SERVICE_TOKEN_REJECTED', 'Rejected', 'x') }) },
+      { profileName: "Edge (prod); $(touch /tmp/x) it's" }
+    )
+    const way = report.verdict.waysForward.find((w) => w.id === 'sign-in-email')
+    expect(way?.command).toBe("npm run cli -- login --profile 'Edge (prod); $(touch /tmp/x) it'\\''s'")
   })
 
   it('without the email form on the login page, no email sign-in way forward and no "email codes" evidence', async () => {
