@@ -70,6 +70,8 @@ export interface RendererHarnessOptions {
   /** Overrides for createAppServices (clientInfo, defaultProfile...). */
   services?: Partial<Omit<AppServicesOptions, 'configDir' | 'secrets' | 'openExternal'>>
   viewport?: { width: number; height: number }
+  /** Called with every URL the app asks to open in the system browser (after it is recorded), e.g. to play the browser. */
+  onOpenExternal?: (url: string) => void
 }
 
 export interface RendererHarness {
@@ -259,6 +261,7 @@ export async function startRenderer(options: RendererHarnessOptions = {}): Promi
     secretStorage: { kind: 'memory', warning: 'this end-to-end test has no keychain' },
     openExternal: async (url) => {
       opened.push(url)
+      options.onOpenExternal?.(url)
     },
     clientInfo: defaultClientInfo(),
     userAgent: `AetherRemote/${APP_VERSION} (${process.platform}; desktop)`,

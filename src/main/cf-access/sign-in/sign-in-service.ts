@@ -71,6 +71,11 @@ interface ProfileSignIn {
   offerBrowser?: boolean
   timer?: unknown
   token?: StoredTokenInfo
+  /**
+   * Origin of the team domain's login pages as the sign-in window met them (with a port, when
+   * not 443): where sign-out ends the team session. Falls back to the token's `iss` after a restart.
+   */
+  teamOrigin?: string
 }
 
 interface StoredTokenInfo {
@@ -188,11 +193,12 @@ export class AccessSignInService {
     const entry = this.entry(profileId)
     entry.attempt?.abort.abort()
     const profile = await this.deps.getProfile(profileId)
-    const teamOrigin = entry.token?.teamOrigin
+    const teamOrigin = entry.teamOrigin ?? entry.token?.teamOrigin
     this.disarm(entry)
     await this.deps.secrets.delete(secretKeys.cfAppToken(profileId))
     await this.deps.secrets.delete(secretKeys.cfBinding(profileId))
     delete entry.token
+    delete entry.teamOrigin
     entry.policy = nextRenewalStep(entry.policy, { type: 'signed-out' }).state
     delete entry.error
     delete entry.offerBrowser
@@ -310,6 +316,7 @@ export class AccessSignInService {
     let done: RenewalEvent
     if (result.ok) {
       await this.store(profile, { token: result.value.token, aud: result.value.aud, ...(result.value.binding ? { binding: result.value.binding } : {}) })
+      if (result.value.teamOrigin) entry.teamOrigin = result.value.teamOrigin
       done = { type: interactive ? 'interactive-done' : 'silent-done', result: 'renewed', token: entry.token?.fingerprint ?? 'none' }
     } else if (interactive) {
       done = { type: 'interactive-done', result: result.reason === 'cancelled' ? 'cancelled' : 'failed', error: result.error }

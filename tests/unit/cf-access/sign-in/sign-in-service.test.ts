@@ -301,6 +301,15 @@ describe('AccessSignInService', () => {
     expect(h.timers).toHaveLength(0)
   })
 
+  it('sign out ends the team session at the origin the window met, port included, over the token issuer', async () => {
+    const result = await signedIn()
+    result.value.teamOrigin = `https://${TEAM_DOMAIN}:8443`
+    h.windows.script.push(() => result)
+    await h.service.signIn(PROFILE_ID)
+    await h.service.signOut(PROFILE_ID)
+    expect(h.windows.signOuts[0]?.teamOrigin).toBe(`https://${TEAM_DOMAIN}:8443`)
+  })
+
   it('shows an expired stored token as expired, and a token set by hand as signed in', async () => {
     await h.secrets.set(secretKeys.cfAppToken(PROFILE_ID), await accessToken({ exp: NOW - 10 }))
     expect((await h.service.refresh(PROFILE_ID)).phase).toBe('expired')
