@@ -76,13 +76,19 @@ const ARG_NAMES: Partial<Record<InvokeChannel, string[]>> = {
 }
 
 function invalidArgs(channel: InvokeChannel, issue: { path: PropertyKey[]; code?: string; maximum?: unknown } | undefined): AppError {
-  const [index, ...rest] = issue?.path ?? []
+  // An issue on the argument list itself (too many or too few arguments) names no argument.
+  if (!issue || issue.path.length === 0) return appError('INVALID_INPUT', 'That was not accepted', 'The request does not have the parts this action takes.')
+  const [index, ...rest] = issue.path
   const what = [typeof index === 'number' ? (ARG_NAMES[channel]?.[index] ?? 'request') : 'request', ...rest.map(String)].join(' ')
   const message =
     issue?.code === 'too_big' && typeof issue.maximum === 'number'
       ? `The ${what} is too long (at most ${issue.maximum.toLocaleString('en-US')} characters).`
       : `The ${what} is not valid.`
   return appError('INVALID_INPUT', 'That was not accepted', message)
+}
+
+function noSuchGateway(): Result<never> {
+  return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
 }
 
 /** Only https and mailto leave the app, re-serialised from the parsed URL (never the raw string). */
@@ -185,7 +191,7 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
     'profiles:list': async () => ok(await listProfiles()),
     'profiles:save': async (draft: ProfileDraft) => {
       const before = draft.id ? await profileById(draft.id) : null
-      if (draft.id && !before) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (draft.id && !before) return noSuchGateway()
       const saved = await repo.save(draft)
       if (!saved.ok) return saved
       const after = saved.value
@@ -230,13 +236,13 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       return ok(await secretsStatus(profileId))
     },
     'secrets:clear': async (profileId: string, kind: SecretKind) => {
-      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (!(await profileById(profileId))) return noSuchGateway()
       await secrets.delete(SECRET_KEY_OF[kind](profileId))
       if (kind === 'cfAppToken') await signIn.refresh(profileId)
       return ok(await secretsStatus(profileId))
     },
     'connection:connect': async (profileId: string) => {
-      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (!(await profileById(profileId))) return noSuchGateway()
       return ok(manager.connect(profileId))
     },
     'connection:disconnect': async (profileId: string) => ok(manager.disconnect(profileId)),
@@ -252,17 +258,23 @@ export function createAppServices(opts: AppServicesOptions): AppServices {
       await opts.openExternal(url)
       return ok({ opened: true })
     },
-    'access:sign-in': async (profileId: string) => ok(await signIn.signIn(profileId)),
-    'access:sign-in-browser': async (profileId: string) => ok(await signIn.signInWithBrowser(profileId)),
+    'access:sign-in': async (profileId: string) => {
+      if (!(await profileById(profileId))) return noSuchGateway()
+      return ok(await signIn.signIn(profileId))
+    },
+    'access:sign-in-browser': async (profileId: string) => {
+      if (!(await profileById(profileId))) return noSuchGateway()
+      return ok(await signIn.signInWithBrowser(profileId))
+    },
     'access:cancel': async (profileId: string) => ok({ cancelled: signIn.cancel(profileId) }),
     'access:sign-out': async (profileId: string) => {
-      if (!(await profileById(profileId))) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (!(await profileById(profileId))) return noSuchGateway()
       return ok(await signIn.signOut(profileId))
     },
     'access:status': async () => ok(await signIn.statuses((await repo.list()).map((p) => p.id))),
     'doctor:run': async (profileId: string) => {
       const profile = await profileById(profileId)
-      if (!profile) return fail(appError('PROFILE_NOT_FOUND', 'No such gateway', 'This gateway profile no longer exists.'))
+      if (!profile) return noSuchGateway()
       return doctor.run(profile)
     },
     'doctor:cancel': async (profileId: string) => ok({ cancelled: doctor.cancel(profileId) })

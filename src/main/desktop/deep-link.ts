@@ -4,7 +4,7 @@
  * A link comes from anywhere (a web page, a chat message), so it is treated as untrusted: it
  * may name a gateway address and a display name, and that is all. A link that carries a
  * secret (a token, password, Cloudflare Access credential, a user name or password in either
- * address, or a credential-looking query parameter in the gateway address) is refused whole,
+ * address, any query or fragment in the gateway address, a token-like path segment) is refused whole,
  * so the secret is neither saved nor shown; the person enters secrets in the editor's own
  * fields. A link never connects: the editor opens and the person clicks Connect.
  */
@@ -19,9 +19,16 @@ const MAX_NAME_LENGTH = 100
 
 /** Parameter names that carry credentials, in the link itself or in the gateway address. */
 const SECRET_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential|cookie|session[-_]?id|otp|^cf[-_]|^cf$|client[-_]?id/i
-// Control and invisible characters: link and reply text comes from outside.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g
+// Control, format (zero-width, bidi, tag, soft hyphen) and blank-looking filler characters:
+// link text comes from outside and must not hide or reorder what the person reads.
+const INVISIBLE = /[\p{Cc}\p{Cf}\u034f\u115f\u1160\u180e\u3164\uffa0]/gu
+/** A path segment that looks like a token (a JWT, or a long run of base64/hex characters). */
+const TOKEN_LIKE_SEGMENT = /^(eyJ[A-Za-z0-9_-]{8,}|[A-Za-z0-9_~+=.-]{32,})$/
+
+/** Text from the link made safe to show: no invisible characters, one line, bounded. */
+function shown(text: string, max = 40): string {
+  return text.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim().slice(0, max)
+}
 
 export type DeepLinkResult = { ok: true; request: OpenGatewayRequest } | { ok: false; reason: string }
 
@@ -54,15 +61,15 @@ export function parseDeepLink(link: string): DeepLinkResult {
   if (url.username || url.password) return refuse('The link carries a user name or password; links never carry secrets.')
   // `aether-remote://connect?…` parses with host "connect"; `aether-remote:connect?…` with path "connect".
   const action = (url.host || url.pathname).replace(/^\/+|\/+$/g, '').toLowerCase()
-  if (action !== 'connect') return refuse(`Unknown link action "${action.slice(0, 40)}".`)
+  if (action !== 'connect') return refuse(`Unknown link action "${shown(action)}".`)
 
   const names = [...url.searchParams.keys()]
   const secret = names.find((n) => SECRET_PARAM.test(n))
   if (secret !== undefined) {
-    return refuse(`The link carries a credential ("${secret.slice(0, 40)}"); links never carry secrets. Enter them in the gateway editor.`)
+    return refuse(`The link carries a credential ("${shown(secret)}"); links never carry secrets. Enter them in the gateway editor.`)
   }
   const unknown = names.find((n) => n !== 'url' && n !== 'name')
-  if (unknown !== undefined) return refuse(`The link has an unknown parameter "${unknown.slice(0, 40)}".`)
+  if (unknown !== undefined) return refuse(`The link has an unknown parameter "${shown(unknown)}".`)
   const urls = url.searchParams.getAll('url')
   if (urls.length !== 1) return refuse(urls.length === 0 ? 'The link names no gateway address.' : 'The link names more than one gateway address.')
   if (url.searchParams.getAll('name').length > 1) return refuse('The link names the gateway more than once.')
@@ -71,14 +78,27 @@ export function parseDeepLink(link: string): DeepLinkResult {
   if (!/^(wss?|https?):\/\//i.test(raw)) return refuse('The gateway address must start with wss://, ws://, https:// or http://.')
   const gateway = parseGatewayUrl(raw)
   if (!gateway.ok) return refuse(gateway.error.message)
-  const gatewayUrl = new URL(gateway.value.href)
-  const gatewaySecret = [...gatewayUrl.searchParams.keys()].find((n) => SECRET_PARAM.test(n))
-  if (gatewaySecret !== undefined) {
-    return refuse(`The gateway address carries a credential ("${gatewaySecret.slice(0, 40)}"); links never carry secrets.`)
+  // A gateway address is scheme, host, port and path. Whatever a query or fragment holds
+  // (`?pass=`, `?t=`, `#code=`), no name list can tell every credential apart, so a link's
+  // address may have neither; nor a path segment that looks like a token.
+  const gatewayUrl = new URL(raw)
+  if (gatewayUrl.search !== '' || gatewayUrl.hash !== '' || raw.includes('?') || raw.includes('#')) {
+    return refuse('The gateway address in the link has a query or fragment, where credentials travel; links never carry secrets. Enter the address in the gateway editor.')
+  }
+  if (gatewayUrl.pathname.split('/').some((segment) => TOKEN_LIKE_SEGMENT.test(decodeURIComponentSafe(segment)))) {
+    return refuse('The gateway address in the link has a part that looks like a token; links never carry secrets.')
   }
 
-  const name = (url.searchParams.get('name') ?? '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME_LENGTH)
+  const name = shown(url.searchParams.get('name') ?? '', MAX_NAME_LENGTH)
   return { ok: true, request: name ? { url: gateway.value.href, name } : { url: gateway.value.href } }
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /**

@@ -211,6 +211,23 @@ describe('Cloudflare Access sign-in channels', () => {
     expect((await call<ProfileView[]>('profiles:list'))[0]!.secrets.cfAppToken.set).toBe(false)
   })
 
+  it('answers an unknown gateway the same way on every access and doctor channel', async () => {
+    const { raw } = setup(undefined, { defaultProfile: null })
+    for (const channel of ['access:sign-in', 'access:sign-in-browser', 'access:sign-out', 'doctor:run']) {
+      const r = await raw(channel, 'no-such-profile')
+      expect(r.ok, channel).toBe(false)
+      expect(!r.ok && r.error.code, channel).toBe('PROFILE_NOT_FOUND')
+    }
+  })
+
+  it('a request with the wrong number of parts says so in words', async () => {
+    const { raw } = setup(undefined, { defaultProfile: null })
+    for (const [channel, args] of [['access:status', ['x']], ['access:sign-in', ['a', 'b']], ['doctor:run', []]] as const) {
+      const r = await raw(channel, ...args)
+      expect(!r.ok && r.error.message, channel).toBe('The request does not have the parts this action takes.')
+    }
+  })
+
   it('an app token pasted by hand shows as signed in', async () => {
     const { call, events } = setup(undefined, { defaultProfile: null })
     const saved = await call<ProfileView>('profiles:save', emailProfile)

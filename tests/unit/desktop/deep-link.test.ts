@@ -55,6 +55,32 @@ describe('deep links', () => {
     expect(!result.ok && result.reason).not.toContain('hunter2')
   })
 
+  it.each([
+    'wss://gw.example.com/?pass=hunter2',
+    'wss://gw.example.com/?pw=hunter2',
+    'wss://gw.example.com/?p=hunter2',
+    'wss://gw.example.com/?code=123456',
+    'wss://gw.example.com/?t=abc',
+    'wss://gw.example.com/ws#access=abc',
+    'wss://gw.example.com/ws?',
+    'wss://gw.example.com/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln/ws',
+    'wss://gw.example.com/ws/0123456789abcdef0123456789abcdef'
+  ])('refuses a gateway address that could carry a credential: %s', (url) => {
+    const result = parseDeepLink(link({ url }))
+    expect(result.ok).toBe(false)
+    expect(JSON.stringify(result)).not.toMatch(/hunter2|123456|eyJhbGci|0123456789abcdef0123/)
+  })
+
+  it('shows no control or invisible characters in a refusal or a name', () => {
+    const refused = parseDeepLink('aether-remote://connect?url=wss%3A%2F%2Fg.example.com&%1b%5b31mtoken=1')
+    expect(refused.ok).toBe(false)
+    expect(!refused.ok && refused.reason).not.toMatch(/[\u0000-\u001f]/)
+    const unknown = parseDeepLink('aether-remote://connect?url=wss%3A%2F%2Fg.example.com&na%00me=x')
+    expect(!unknown.ok && unknown.reason).toContain('"name"')
+    const named = parseDeepLink(link({ url: 'wss://g.example.com', name: 'Pr\u00adod\u034f \u{E0041}box\u3164\u180e' }))
+    expect(named).toEqual({ ok: true, request: { url: 'wss://g.example.com/', name: 'Prod box' } })
+  })
+
   it('refuses user info on the link itself', () => {
     expect(parseDeepLink('aether-remote://user:pw@connect?url=wss%3A%2F%2Fg.example.com').ok).toBe(false)
   })
