@@ -9,12 +9,14 @@
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { startAccessEmulator, type AccessEmulator } from '../support/access-emulator'
+import { startAccessEmulator, startBlackHoleServer, type AccessEmulator } from '../support/access-emulator'
+import { TestPki } from '../support/access-emulator/certificates'
 import { installTestHosts, nodeOptionsWithTestHosts } from '../support/hosts'
 import { approveDevice } from '../support/real-gateway'
 import { runCli, type CliRun } from '../support/run-cli'
@@ -237,6 +239,65 @@ describe('login failures', () => {
     expect(run.code).toBe(6)
     expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'TLS_UNTRUSTED' })
     expect(run.lines.some((l) => l.type === 'login-url')).toBe(false)
+  })
+})
+
+describe('login: the edge and the transfer service misbehaving', () => {
+  it('an edge that never answers: --timeout 5 is the whole limit, and the error says 5 s (exit 7)', async () => {
+    const hole = await startBlackHoleServer()
+    try {
+      const run = await cli(['login', '--url', `wss://127.0.0.1:${hole.port}`, '--no-browser', '--timeout', '5', '--json'])
+      expect(run.code, run.stderr).toBe(7)
+      expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'TIMEOUT', details: { timeoutMs: 5_000 } })
+      expect(String(run.lines.find((l) => l.type === 'error')?.message)).toContain('within 5 s')
+      // tsx start-up included; the limit alone is 5 s.
+      expect(run.ms).toBeLessThan(10_000)
+    } finally {
+      await hole.close()
+    }
+  }, 30_000)
+
+  it('a server that answers GET but never HEAD: not behind Access (exit 2), not a timeout', async () => {
+    const pki = await TestPki.create()
+    const leaf = await pki.leafFor('localhost', 'valid')
+    const caFile = join(mkdtempSync(join(tmpdir(), 'aether-login-ca-')), 'ca.pem')
+    writeFileSync(caFile, pki.caCertPem)
+    const server = https.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (req, res) => {
+      if (req.method === 'HEAD') return // never answered
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<html>gateway</html>')
+    })
+    await new Promise<void>((resolve) => server.listen(0, resolve))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const run = await cli(['login', '--url', `wss://localhost:${port}`, '--ca-file', caFile, '--no-browser', '--json'])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'INVALID_INPUT', title: 'No Cloudflare Access application found', details: { httpStatus: 200 } })
+      expect(run.ms).toBeLessThan(15_000)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  }, 30_000)
+
+  it('a transfer service that cannot be reached is named, with AETHER_CF_TRANSFER_URL, not the gateway address (exit 6)', async () => {
+    const closed = net.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as net.AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const run = await cli(['login', '--url', gw(), '--ca-file', emu.caFile, '--no-browser'], { env: { AETHER_CF_TRANSFER_URL: `https://127.0.0.1:${port}/` } })
+    expect(run.code).toBe(6)
+    expect(run.stderr).toContain('error: Token transfer service not reachable [CONNECTION_REFUSED]')
+    expect(run.stderr).toContain(`token transfer service at 127.0.0.1:${port} (set by AETHER_CF_TRANSFER_URL)`)
+    expect(run.stderr).toMatch(/network, proxy and firewall/)
+    expect(run.stderr).not.toMatch(/gateway URL|is the gateway running/)
+  })
+
+  it('an http:// address is quoted as typed, and Access sign-in is said to need https:// or wss:// (exit 2)', async () => {
+    const run = await cli(['login', '--url', 'http://x', '--no-browser'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('http://x is a plain http:// address. Cloudflare Access sign-in needs https:// or wss://')
+    expect(run.stderr).not.toContain('ws://x/')
   })
 })
 

@@ -18,6 +18,7 @@ import { parseGatewayUrl } from '../../shared/gateway-url'
 import type { GatewayProfile } from '../../shared/profile'
 import {
   discoverAccessApp,
+  DISCOVERY_TIMEOUT_MS,
   MIN_POLL_INTERVAL_MS,
   nodeHttpGet,
   runTransferLogin,
@@ -104,9 +105,12 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
   if (!parsed.ok) return ctx.fail(parsed.error)
   const gateway = parsed.value
   if (!gateway.secure) {
+    // Quote what was typed: the parser turns http:// into ws://, which the user never wrote.
+    const typed = rawUrl.trim()
+    const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(typed)?.[1]?.toLowerCase() ?? 'ws:'
     return ctx.fail(
       invalid(
-        `${gateway.href} is a plain ws:// address. Cloudflare Access only protects https:// hosts: give the gateway's wss:// or https:// address.`,
+        `${typed} is a plain ${scheme}// address. Cloudflare Access sign-in needs https:// or wss://, because Access only protects TLS hosts: give the gateway's https:// or wss:// address.`,
         'Cloudflare Access sign-in needs wss:// or https://'
       )
     )
@@ -147,6 +151,10 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
     if (deps.signal.aborted) abort.abort()
     else deps.signal.addEventListener('abort', onDepsAbort, { once: true })
   }
+  // --timeout limits the whole command, the edge's answer included; discovery never takes more than its own 15 s.
+  const now = deps.now ?? Date.now
+  const started = now()
+  const deadlineMs = args.timeoutSec !== undefined ? Math.round(args.timeoutSec * 1000) : TRANSFER_DEADLINE_MS
   const cancelled = () => {
     output.event({ type: 'cancelled' })
     output.info('Sign-in cancelled.')
@@ -155,7 +163,7 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
   try {
     // --- 1. The Access application ------------------------------------------------------------
     output.info(`Looking for the Cloudflare Access application in front of ${gateway.host}\u2026`)
-    const found = await discoverAccessApp(gateway.href, http, { userAgent: ctx.userAgent, signal: abort.signal })
+    const found = await discoverAccessApp(gateway.href, http, { userAgent: ctx.userAgent, signal: abort.signal, now, timeoutMs: Math.min(DISCOVERY_TIMEOUT_MS, deadlineMs) })
     if (abort.signal.aborted) return cancelled()
     if (!found.ok) return ctx.fail(found.error)
     const app = found.value
@@ -171,21 +179,22 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
     // --- 2. The browser, then the wait --------------------------------------------------------
     let notOpened = args.noBrowser ? 'not asked to (--no-browser)' : ''
     const open = deps.openUrl ?? ((url: string) => openInBrowser(url, { env: ctx.env }))
-    const deadlineMs = args.timeoutSec !== undefined ? Math.round(args.timeoutSec * 1000) : TRANSFER_DEADLINE_MS
     const minPollIntervalMs = deps.minPollIntervalMs ?? MIN_POLL_INTERVAL_MS
     const result = await runTransferLogin({
       gatewayUrl: gateway.href,
       aud: app.aud,
       http,
       transferBaseUrl: base.url,
+      ...(base.overridden ? { transferBaseUrlFrom: TRANSFER_URL_ENV } : {}),
       userAgent: ctx.userAgent,
       signal: abort.signal,
       deadlineMs,
+      startedAtMs: started,
       // The deadline (--timeout) ends the wait, not a count of polls.
       maxPolls: Math.ceil(deadlineMs / Math.max(minPollIntervalMs, 100)) + 1,
       minPollIntervalMs,
       ...(deps.pollTimeoutMs !== undefined ? { pollTimeoutMs: deps.pollTimeoutMs } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
+      now,
       openExternal: async (url) => {
         if (args.noBrowser) throw new Error('not asked to')
         try {
@@ -205,7 +214,7 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
           output.info(`Could not open a browser (${notOpened}). Open this URL in a browser to sign in:`)
         }
         output.info(`  ${url}`)
-        output.event({ type: 'waiting', timeoutSec: Math.round(deadlineMs / 1000) })
+        output.event({ type: 'waiting', timeoutSec: Math.max(0, Math.round((deadlineMs - (now() - started)) / 1000)) })
         output.info('Waiting for you to sign in in the browser\u2026 (approve the "Access requested" page; Ctrl-C to cancel)')
       }
     })

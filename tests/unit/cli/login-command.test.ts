@@ -197,6 +197,60 @@ describe('login failures', () => {
     expect(bad.lines()[0]).toMatchObject({ code: 'INVALID_INPUT', title: 'Invalid transfer service address' })
   })
 
+  it('http:// is refused quoting what was typed, and says Access sign-in needs https:// or wss://', async () => {
+    const h = harness({ json: true, env })
+    expect(await runLogin(login({ url: 'http://gw.example.com' }), h.ctx, deps(fakeEdge().http))).toBe(2)
+    const message = String(h.lines()[0]?.message)
+    expect(message).toContain('http://gw.example.com is a plain http:// address')
+    expect(message).toContain('needs https:// or wss://')
+    expect(message).not.toContain('ws://gw.example.com/')
+  })
+
+  it('an edge that never answers: --timeout bounds the discovery too, and the error names that limit (exit 7)', async () => {
+    const clock = { ms: NOW_MS }
+    const limits: number[] = []
+    const http: HttpGet = async (_url, options) => {
+      limits.push(options.timeoutMs)
+      clock.ms += options.timeoutMs
+      throw new HttpTimeoutError(options.timeoutMs)
+    }
+    const h = harness({ json: true, env })
+    const code = await runLogin(login({ timeoutSec: 5 }), h.ctx, deps(http, { now: () => clock.ms }))
+    expect(code).toBe(7)
+    expect(h.lines().at(-1)).toMatchObject({ type: 'error', code: 'TIMEOUT', details: { timeoutMs: 5_000 } })
+    expect(String(h.lines().at(-1)?.message)).toContain('within 5 s')
+    expect(clock.ms - NOW_MS).toBeLessThanOrEqual(5_000)
+    expect(limits).toHaveLength(2)
+  })
+
+  it('without --timeout, discovery still has one 15 s limit for HEAD and GET together', async () => {
+    const clock = { ms: NOW_MS }
+    const http: HttpGet = async (_url, options) => {
+      clock.ms += options.timeoutMs
+      throw new HttpTimeoutError(options.timeoutMs)
+    }
+    const h = harness({ json: true, env })
+    expect(await runLogin(login(), h.ctx, deps(http, { now: () => clock.ms }))).toBe(7)
+    expect(String(h.lines().at(-1)?.message)).toContain('within 15 s')
+    expect(clock.ms - NOW_MS).toBeLessThanOrEqual(15_000)
+  })
+
+  it('a transfer service that cannot be reached is blamed, with AETHER_CF_TRANSFER_URL, not the gateway address (exit 6)', async () => {
+    const inner = fakeEdge()
+    const http: HttpGet = async (url, options) => {
+      if (url.startsWith(TRANSFER)) throw Object.assign(new Error('getaddrinfo ENOTFOUND transfer.example.test'), { code: 'ENOTFOUND' })
+      return inner.http(url, options)
+    }
+    const h = harness({ env })
+    expect(await runLogin(login({ json: false }), h.ctx, deps(http))).toBe(6)
+    const err = h.stderr()
+    expect(err).toContain('error: Token transfer service not reachable [DNS_NOT_FOUND]')
+    expect(err).toContain('transfer.example.test (set by AETHER_CF_TRANSFER_URL)')
+    expect(err).toMatch(/network, proxy and firewall/)
+    expect(err).not.toContain('Check the host name in the gateway URL')
+    expect(err).not.toContain('Gateway address not found')
+  })
+
   it('nobody signs in before --timeout: exit 7', async () => {
     const clock = { ms: NOW_MS }
     const edge = fakeEdge({ waits: 1000, clock })

@@ -25,7 +25,7 @@ import { gatewayOrigin } from './gateway-origin'
 import https from 'node:https'
 import { decodeJwt } from 'jose'
 import nacl from 'tweetnacl'
-import { appError, type AppError } from '../../../shared/errors'
+import { appError, type AppError, type NextStep } from '../../../shared/errors'
 import { parseAccessLoginRedirect } from '../login-redirect'
 import { classifyNetworkError } from '../../transport/classify-network-error'
 import { checkCapturedToken, type CapturedAppToken } from './cookie-capture'
@@ -210,6 +210,7 @@ export function nodeHttpGet(opts: { ca?: string[] } = {}): HttpGet {
           chunks.push(chunk)
         })
         res.on('end', () => {
+          clearTimeout(timer)
           const headers: Record<string, string> = {}
           for (const [name, value] of Object.entries(res.headers)) {
             if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
@@ -218,7 +219,10 @@ export function nodeHttpGet(opts: { ca?: string[] } = {}): HttpGet {
         })
         res.on('error', reject)
       })
-      req.setTimeout(options.timeoutMs, () => req.destroy(new HttpTimeoutError(options.timeoutMs)))
+      // A limit on the whole request, not on idle time (`req.setTimeout`): a server that trickles
+      // bytes must not stretch a deadline the user was given.
+      const timer = setTimeout(() => req.destroy(new HttpTimeoutError(options.timeoutMs)), options.timeoutMs)
+      req.on('close', () => clearTimeout(timer))
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { name: 'AbortError', code: 'ABORT_ERR' }))
       if (options.signal) {
         if (options.signal.aborted) onAbort()
@@ -241,43 +245,78 @@ export interface AccessAppInfo {
   source: 'metadata' | 'login-redirect'
 }
 
+/** Time limit of the whole discovery (metadata HEAD and login-redirect GET together). */
+export const DISCOVERY_TIMEOUT_MS = 15_000
+
+/** Options of {@link discoverAccessApp}. */
+export interface DiscoverOptions {
+  userAgent?: string
+  /** One limit for the whole discovery, both requests included (default {@link DISCOVERY_TIMEOUT_MS}). */
+  timeoutMs?: number
+  signal?: AbortSignal
+  now?: () => number
+}
+
+/**
+ * Failures of the metadata HEAD that the GET would meet the same way (no such host, nothing
+ * listening, no route, a certificate not trusted): discovery stops at once rather than repeat them.
+ */
+const CONNECTION_LEVEL = new Set(['DNS_NOT_FOUND', 'CONNECTION_REFUSED', 'NETWORK_UNREACHABLE', 'TLS_UNTRUSTED', 'TLS_EXPIRED', 'TLS_HOSTNAME_MISMATCH', 'TLS_ERROR', 'CANCELLED'])
+
 /**
  * Find the AUD of the Access application in front of `gatewayUrl`: first the metadata HEAD
  * (`cf-access-metadata-request: true` → `cf-access-metadata` JWT of `type: "match"` whose
  * `hostname` is the dialled host), then an unauthenticated GET whose 302 names it (`kid`).
  * The metadata JWT is decoded without verification: it only picks which AUD the token must
  * carry; the token itself comes sealed to our key.
+ *
+ * Both requests share one time limit. The HEAD gets half of it: some servers and proxies never
+ * answer a HEAD, or break the connection on one, and the GET must still have time to show
+ * whether Access is in front.
  */
-export async function discoverAccessApp(gatewayUrl: string, http: HttpGet, opts: { userAgent?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ ok: true; value: AccessAppInfo } | { ok: false; reason: 'invalid-url' | 'not-behind-access' | 'network'; error: AppError }> {
+export async function discoverAccessApp(gatewayUrl: string, http: HttpGet, opts: DiscoverOptions = {}): Promise<{ ok: true; value: AccessAppInfo } | { ok: false; reason: 'invalid-url' | 'not-behind-access' | 'network'; error: AppError }> {
   const target = gatewayOrigin(gatewayUrl)
   if (!target) return { ok: false, reason: 'invalid-url', error: invalidUrl() }
-  const timeoutMs = opts.timeoutMs ?? 15_000
+  const now = opts.now ?? Date.now
+  const timeoutMs = Math.max(1, opts.timeoutMs ?? DISCOVERY_TIMEOUT_MS)
+  const started = now()
   const headers = { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT }
-  const base = { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }
+  const signal = opts.signal ? { signal: opts.signal } : {}
+  // Reported on a timeout: the limit the user was promised, whichever request used it up.
+  const networkError = (err: unknown) => ({ ok: false as const, reason: 'network' as const, error: classifyNetworkError(err, { host: target.host, port: target.port, timeoutMs }) })
 
   try {
-    const head = await http(`${target.origin}/`, { ...base, method: 'HEAD', headers: { ...headers, 'cf-access-metadata-request': 'true' } })
+    const head = await http(`${target.origin}/`, { ...signal, timeoutMs: Math.max(1, Math.floor(timeoutMs / 2)), method: 'HEAD', headers: { ...headers, 'cf-access-metadata-request': 'true' } })
     const metadata = head.headers['cf-access-metadata']
     if (head.status === 200 && metadata) {
       const info = readMetadata(metadata, target.host)
       if (info) return { ok: true, value: info }
     }
-    const get = await http(`${target.origin}/`, { ...base, method: 'GET', headers: { ...headers, accept: 'text/html' } })
-    const location = get.headers.location
-    const redirect = get.status >= 300 && get.status < 400 && location ? parseAccessLoginRedirect(location, `${target.origin}/`) : null
-    if (redirect?.aud && /^[0-9a-f]{64}$/i.test(redirect.aud)) {
-      return { ok: true, value: { aud: redirect.aud.toLowerCase(), appHost: target.host, teamDomain: redirect.teamDomain, source: 'login-redirect' } }
-    }
-    return {
-      ok: false,
-      reason: 'not-behind-access',
-      error: appError('INVALID_INPUT', 'No Cloudflare Access application found', `The gateway at ${target.host} did not answer like an application behind Cloudflare Access (HTTP ${get.status} without a login redirect), so there is nothing to sign in to.`, {
-        details: { httpStatus: get.status, host: target.host },
-        nextSteps: [{ action: 'check-url', label: 'Check the gateway address, or set Cloudflare Access to none for this gateway.' }]
-      })
-    }
   } catch (err) {
-    return { ok: false, reason: 'network', error: classifyNetworkError(err, { host: target.host, port: target.port, timeoutMs }) }
+    if (opts.signal?.aborted || CONNECTION_LEVEL.has(classifyNetworkError(err, { host: target.host, port: target.port }).code)) return networkError(err)
+    // No answer to the HEAD, or a broken one: the login redirect of the GET still tells.
+  }
+
+  const remaining = timeoutMs - (now() - started)
+  if (remaining <= 0) return networkError(new HttpTimeoutError(timeoutMs))
+  let get: HttpResponse
+  try {
+    get = await http(`${target.origin}/`, { ...signal, timeoutMs: remaining, method: 'GET', headers: { ...headers, accept: 'text/html' } })
+  } catch (err) {
+    return networkError(err)
+  }
+  const location = get.headers.location
+  const redirect = get.status >= 300 && get.status < 400 && location ? parseAccessLoginRedirect(location, `${target.origin}/`) : null
+  if (redirect?.aud && /^[0-9a-f]{64}$/i.test(redirect.aud)) {
+    return { ok: true, value: { aud: redirect.aud.toLowerCase(), appHost: target.host, teamDomain: redirect.teamDomain, source: 'login-redirect' } }
+  }
+  return {
+    ok: false,
+    reason: 'not-behind-access',
+    error: appError('INVALID_INPUT', 'No Cloudflare Access application found', `The gateway at ${target.host} did not answer like an application behind Cloudflare Access (HTTP ${get.status} without a login redirect), so there is nothing to sign in to.`, {
+      details: { httpStatus: get.status, host: target.host },
+      nextSteps: [{ action: 'check-url', label: 'Check the gateway address, or set Cloudflare Access to none for this gateway.' }]
+    })
   }
 }
 
@@ -313,10 +352,15 @@ export interface TransferLoginOptions {
   http?: HttpGet
   /** Transfer service base URL (default per team domain: {@link transferBaseUrlFor}). */
   transferBaseUrl?: string
+  /** Where `transferBaseUrl` came from when the user set it (e.g. `AETHER_CF_TRANSFER_URL`), named when it cannot be reached. */
+  transferBaseUrlFrom?: string
   closeInterstitial?: boolean
   pollTimeoutMs?: number
   maxPolls?: number
+  /** Limit of the whole sign-in, discovery included, counted from `startedAtMs`. */
   deadlineMs?: number
+  /** When the caller's limit started (default: when this call starts), so time it spent before counts too. */
+  startedAtMs?: number
   minPollIntervalMs?: number
   minValiditySec?: number
   skewSec?: number
@@ -358,15 +402,29 @@ export async function runTransferLogin(opts: TransferLoginOptions): Promise<Tran
   const target = gatewayOrigin(opts.gatewayUrl)
   if (!target) return { ok: false, reason: 'invalid-url', error: invalidUrl() }
   if (signal?.aborted) return cancelled()
+  const deadlineMs = opts.deadlineMs ?? TRANSFER_DEADLINE_MS
+  const started = opts.startedAtMs ?? now()
+  const timedOut = (): TransferLoginResult => ({
+    ok: false,
+    reason: 'timeout',
+    error: appError('TIMEOUT', 'Browser sign-in not completed', `No sign-in arrived from the browser within ${describeWait(now() - started)}.`, {
+      details: { timeoutMs: deadlineMs, host: target.host },
+      nextSteps: [{ action: 'sign-in-email', label: 'Run the browser sign-in again and approve the "Access requested" page.' }],
+      retryable: true
+    })
+  })
 
   let aud = opts.aud?.trim().toLowerCase() || undefined
   let teamDomain: string | undefined
   if (!aud) {
-    const found = await discoverAccessApp(opts.gatewayUrl, http, { userAgent, ...(signal ? { signal } : {}) })
+    const left = deadlineMs - (now() - started)
+    const found = await discoverAccessApp(opts.gatewayUrl, http, { userAgent, now, timeoutMs: Math.min(DISCOVERY_TIMEOUT_MS, Math.max(1, left)), ...(signal ? { signal } : {}) })
     if (!found.ok) return signal?.aborted ? cancelled() : found
     aud = found.value.aud
     teamDomain = found.value.teamDomain
   }
+  // Nothing left of the limit: better said now than after sending the user to a browser.
+  if (deadlineMs - (now() - started) <= 0) return timedOut()
 
   const keys = opts.keyPair ?? generateTransferKeyPair()
   const loginUrl = buildCliLoginUrl({ gatewayUrl: opts.gatewayUrl, aud, publicKeyText: keys.publicKeyText, closeInterstitial: opts.closeInterstitial ?? true })
@@ -385,9 +443,7 @@ export async function runTransferLogin(opts: TransferLoginOptions): Promise<Tran
   const pollHost = hostAndPort(pollUrl)
   const pollTimeoutMs = opts.pollTimeoutMs ?? POLL_TIMEOUT_MS
   const maxPolls = opts.maxPolls ?? MAX_POLLS
-  const deadlineMs = opts.deadlineMs ?? TRANSFER_DEADLINE_MS
   const minInterval = opts.minPollIntervalMs ?? MIN_POLL_INTERVAL_MS
-  const started = now()
 
   for (let poll = 0; poll < maxPolls; poll++) {
     if (signal?.aborted) return cancelled()
@@ -400,7 +456,7 @@ export async function runTransferLogin(opts: TransferLoginOptions): Promise<Tran
     } catch (err) {
       if (signal?.aborted) return cancelled()
       if (!(err instanceof HttpTimeoutError)) {
-        return { ok: false, reason: 'network', error: classifyNetworkError(err, { host: pollHost.host, port: pollHost.port, timeoutMs: pollTimeoutMs }) }
+        return { ok: false, reason: 'network', error: transferServiceUnreachable(classifyNetworkError(err, { host: pollHost.host, port: pollHost.port, timeoutMs: pollTimeoutMs }), baseUrl, opts.transferBaseUrlFrom) }
       }
       // A long poll that ran out of time: the user has not finished yet.
     }
@@ -434,15 +490,7 @@ export async function runTransferLogin(opts: TransferLoginOptions): Promise<Tran
     }
   }
   if (signal?.aborted) return cancelled()
-  return {
-    ok: false,
-    reason: 'timeout',
-    error: appError('TIMEOUT', 'Browser sign-in not completed', `No sign-in arrived from the browser within ${describeWait(now() - started)}.`, {
-      details: { timeoutMs: deadlineMs, host: target.host },
-      nextSteps: [{ action: 'sign-in-email', label: 'Run the browser sign-in again and approve the "Access requested" page.' }],
-      retryable: true
-    })
-  }
+  return timedOut()
 }
 
 function describeWait(ms: number): string {
@@ -495,6 +543,52 @@ function transferServiceError(status: number, host: string): AppError {
     nextSteps: [{ action: 'retry', label: 'Try the browser sign-in again in a minute.' }],
     retryable: true
   })
+}
+
+/**
+ * The transfer service could not be reached. The classifier words its errors for the gateway
+ * ("Check the host name in the gateway URL"), but the gateway already answered: what failed is
+ * the path to the transfer service, so the error says that and keeps only the classified code
+ * (for the exit code and the UI) and the system facts.
+ */
+function transferServiceUnreachable(classified: AppError, baseUrl: string, from: string | undefined): AppError {
+  const service = hostAndPort(baseUrl)
+  const where = service.port === 443 ? service.host : `${service.host}:${service.port}`
+  const setBy = from ? ` (set by ${from})` : ''
+  const tls = classified.code.startsWith('TLS_')
+  // Worded here: the classifier's own sentences speak of "the gateway".
+  const systemCode = classified.details?.systemCode
+  const what =
+    classified.code === 'DNS_NOT_FOUND' ? `the name ${service.host} could not be found in DNS`
+    : classified.code === 'CONNECTION_REFUSED' ? `nothing is listening on ${service.host}:${service.port}`
+    : classified.code === 'NETWORK_UNREACHABLE' ? `this computer has no route to ${service.host}:${service.port}`
+    : classified.code === 'CONNECTION_RESET' ? 'the connection was closed before an answer'
+    : classified.code === 'TIMEOUT' ? 'the connection was not set up in time'
+    : tls ? `its certificate was not accepted (${lowerFirst(classified.title)})`
+    : `the connection failed${systemCode ? ` (${systemCode})` : ''}`
+  const likelyCauses = [
+    ...(from ? [`${from} names a service that does not exist, is not running, or is misspelled.`] : []),
+    tls
+      ? `A proxy that inspects TLS sits between this computer and ${where}, and its certificate is not trusted.`
+      : `This computer cannot reach ${where}: it is offline, or a proxy or firewall blocks that host.`,
+    ...(from ? [] : ['A DNS filter or VPN blocks Cloudflare Access hosts.'])
+  ]
+  const nextSteps: NextStep[] = [
+    { action: 'check-network', label: `Check that this computer can reach https://${where}/ through its network, proxy and firewall.` },
+    ...(from ? [{ action: 'check-url' as const, label: `Check ${from}, or unset it to use Cloudflare's transfer service.` }] : []),
+    ...(tls ? [{ action: 'add-ca-file' as const, label: 'If a proxy inspects TLS, add its CA certificate as the gateway\'s CA file.' }] : []),
+    { action: 'retry', label: 'Run the browser sign-in again.' }
+  ]
+  return appError(classified.code, 'Token transfer service not reachable', `The browser sign-in could not reach the Cloudflare Access token transfer service at ${where}${setBy}, so it cannot receive the token: ${what}.`, {
+    likelyCauses,
+    nextSteps,
+    details: { ...classified.details, host: service.host, port: service.port, check: 'transfer-service' },
+    retryable: true
+  })
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
 }
 
 function undecryptable(failure: TransferOpenFailure): AppError {

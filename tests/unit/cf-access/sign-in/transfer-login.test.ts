@@ -297,6 +297,33 @@ describe('runTransferLogin (stub transfer service)', () => {
     expect(await runTransferLogin({ ...fast, gatewayUrl, aud: AUD, http, openExternal: () => undefined })).toMatchObject({ ok: false, reason: 'network', error: { code: 'CONNECTION_REFUSED' } })
   })
 
+  it('a transfer service that cannot be reached is named as such, not as the gateway address', async () => {
+    const http: HttpGet = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND login.cloudflareaccess.org'), { code: 'ENOTFOUND' })
+    }
+    const result = await runTransferLogin({ ...fast, transferBaseUrl: DEFAULT_TRANSFER_BASE_URL, gatewayUrl, aud: AUD, http, openExternal: () => undefined })
+    expect(result).toMatchObject({ ok: false, reason: 'network', error: { code: 'DNS_NOT_FOUND', title: 'Token transfer service not reachable', details: { host: 'login.cloudflareaccess.org', systemCode: 'ENOTFOUND' } } })
+    if (result.ok) return
+    expect(result.error.message).toContain('token transfer service at login.cloudflareaccess.org')
+    expect(result.error.message).not.toMatch(/AETHER_CF_TRANSFER_URL/)
+    const advice = [...(result.error.nextSteps ?? []).map((s) => s.label), ...(result.error.likelyCauses ?? [])].join('\n')
+    expect(advice).toMatch(/proxy/)
+    expect(advice).toMatch(/firewall/)
+    expect(advice).not.toMatch(/gateway URL|gateway address|gateway running/i)
+  })
+
+  it('names the setting the transfer service came from when it cannot be reached', async () => {
+    const http: HttpGet = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })
+    }
+    const result = await runTransferLogin({ ...fast, transferBaseUrl: 'https://127.0.0.1:9/', transferBaseUrlFrom: 'AETHER_CF_TRANSFER_URL', gatewayUrl, aud: AUD, http, openExternal: () => undefined })
+    expect(result).toMatchObject({ ok: false, error: { code: 'CONNECTION_REFUSED', title: 'Token transfer service not reachable' } })
+    if (result.ok) return
+    expect(result.error.message).toContain('127.0.0.1:9 (set by AETHER_CF_TRANSFER_URL)')
+    expect(result.error.message).not.toMatch(/gateway/i)
+    expect(result.error.nextSteps?.map((s) => s.label).join('\n')).toContain('Check AETHER_CF_TRANSFER_URL, or unset it')
+  })
+
   it('refuses a non-https gateway', async () => {
     expect(await runTransferLogin({ ...fast, gatewayUrl: 'ws://127.0.0.1:18789', http: async () => reply(404), openExternal: () => undefined })).toMatchObject({ ok: false, reason: 'invalid-url' })
   })
@@ -321,6 +348,74 @@ describe('discoverAccessApp (stub edge)', () => {
   it('a gateway that answers without Access is not behind Access', async () => {
     const http: HttpGet = async () => reply(200, '<html>gateway</html>')
     expect(await discoverAccessApp(`https://${APP_HOST}`, http)).toMatchObject({ ok: false, reason: 'not-behind-access', error: { code: 'INVALID_INPUT', details: { httpStatus: 200 } } })
+  })
+
+  /** An edge that never answers: each request uses up its whole limit on the injected clock. */
+  function silentEdge(clock: { ms: number }, answer?: (method: string) => HttpResponse | undefined) {
+    const asked: { method: string; timeoutMs: number }[] = []
+    const http: HttpGet = async (_url, o) => {
+      asked.push({ method: o.method, timeoutMs: o.timeoutMs })
+      const answered = answer?.(o.method)
+      if (answered) return answered
+      clock.ms += o.timeoutMs
+      throw new HttpTimeoutError(o.timeoutMs)
+    }
+    return { http, asked }
+  }
+
+  it('HEAD and GET share one 15 s limit, and the timeout says 15 s', async () => {
+    const clock = { ms: NOW_MS }
+    const edge = silentEdge(clock)
+    const result = await discoverAccessApp(`wss://${APP_HOST}`, edge.http, { now: () => clock.ms })
+    expect(result).toMatchObject({ ok: false, reason: 'network', error: { code: 'TIMEOUT', details: { timeoutMs: 15_000 } } })
+    if (!result.ok) expect(result.error.message).toContain('within 15 s')
+    expect(edge.asked.map((a) => a.method)).toEqual(['HEAD', 'GET'])
+    expect(clock.ms - NOW_MS).toBeLessThanOrEqual(15_000)
+  })
+
+  it('a shorter limit is kept as the whole limit, and named', async () => {
+    const clock = { ms: NOW_MS }
+    const edge = silentEdge(clock)
+    const result = await discoverAccessApp(`wss://${APP_HOST}`, edge.http, { now: () => clock.ms, timeoutMs: 5_000 })
+    expect(result).toMatchObject({ ok: false, error: { code: 'TIMEOUT', details: { timeoutMs: 5_000 } } })
+    if (!result.ok) expect(result.error.message).toContain('within 5 s')
+    expect(clock.ms - NOW_MS).toBeLessThanOrEqual(5_000)
+  })
+
+  it('a HEAD that is never answered falls through to the GET: not behind Access', async () => {
+    const clock = { ms: NOW_MS }
+    const edge = silentEdge(clock, (method) => (method === 'GET' ? reply(200, '<html>gateway</html>') : undefined))
+    const result = await discoverAccessApp(`wss://${APP_HOST}`, edge.http, { now: () => clock.ms })
+    expect(result).toMatchObject({ ok: false, reason: 'not-behind-access', error: { code: 'INVALID_INPUT', details: { httpStatus: 200 } } })
+    expect(edge.asked).toEqual([{ method: 'HEAD', timeoutMs: 7_500 }, { method: 'GET', timeoutMs: 7_500 }])
+  })
+
+  it('a HEAD answered by a broken connection falls through to the GET; the login redirect still names the app', async () => {
+    const http: HttpGet = async (_url, o) => {
+      if (o.method === 'HEAD') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+      return reply(302, '', { location: `https://team.cloudflareaccess.com/cdn-cgi/access/login/${APP_HOST}?kid=${AUD}&redirect_url=%2F` })
+    }
+    expect(await discoverAccessApp(`https://${APP_HOST}`, http)).toMatchObject({ ok: true, value: { aud: AUD, source: 'login-redirect' } })
+  })
+
+  it('a HEAD that meets a connection-level failure ends discovery at once (no GET to repeat it)', async () => {
+    const methods: string[] = []
+    const http: HttpGet = async (_url, o) => {
+      methods.push(o.method)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${APP_HOST}`), { code: 'ENOTFOUND' })
+    }
+    expect(await discoverAccessApp(`https://${APP_HOST}`, http)).toMatchObject({ ok: false, reason: 'network', error: { code: 'DNS_NOT_FOUND' } })
+    expect(methods).toEqual(['HEAD'])
+  })
+
+  it('runTransferLogin: discovery counts against the sign-in limit', async () => {
+    const clock = { ms: NOW_MS }
+    const edge = silentEdge(clock)
+    const openExternal = vi.fn()
+    const result = await runTransferLogin({ gatewayUrl: `https://${APP_HOST}`, http: edge.http, openExternal, deadlineMs: 4_000, now: () => clock.ms, sleep: async () => undefined })
+    expect(result).toMatchObject({ ok: false, reason: 'network', error: { code: 'TIMEOUT', details: { timeoutMs: 4_000 } } })
+    expect(clock.ms - NOW_MS).toBeLessThanOrEqual(4_000)
+    expect(openExternal).not.toHaveBeenCalled()
   })
 
   it('runTransferLogin discovers the AUD when none is given and fails clearly when it cannot', async () => {
