@@ -161,7 +161,8 @@ export class AccessSignInService {
         ...(profile.access.aud ? { aud: profile.access.aud } : {}),
         openExternal: (url) => this.deps.openExternal(url),
         http: http.value,
-        ...(this.deps.transferBaseUrl ? { transferBaseUrl: this.deps.transferBaseUrl } : {}),
+        // An override comes from AETHER_CF_TRANSFER_URL: an unreachable one is named as such.
+        ...(this.deps.transferBaseUrl ? { transferBaseUrl: this.deps.transferBaseUrl, transferBaseUrlFrom: 'AETHER_CF_TRANSFER_URL' } : {}),
         signal: abort.signal,
         now: this.now
       })
