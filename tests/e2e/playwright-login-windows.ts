@@ -30,7 +30,7 @@ import type { BrowserWindowConstructorOptions, ClearStorageDataOptions, Cookie, 
 import type { CookieChangeCause } from '../../src/main/cf-access/sign-in/cookie-capture'
 import { loginPartition, type LoginCookiesPort, type LoginSessionPort, type LoginWindowDeps, type LoginWindowPort } from '../../src/main/electron/access-login-window'
 import { chromiumHostResolverRules } from '../support/hosts'
-import { CHROMIUM_PATH } from './renderer-harness'
+import { CHROMIUM_PATH, chromiumArgs } from './chromium'
 
 // --- Electron-shaped values -------------------------------------------------------------------
 
@@ -720,14 +720,7 @@ export async function createPlaywrightLoginWindowDeps(options: PlaywrightLoginWi
     executablePath: options.chromiumPath ?? CHROMIUM_PATH,
     headless: true,
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=${chromiumHostResolverRules()}`,
+      ...chromiumArgs(chromiumHostResolverRules()),
       ...(options.extraArgs ?? [])
     ]
   })

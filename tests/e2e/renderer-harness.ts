@@ -33,24 +33,17 @@ import type { EventChannel, InvokeChannel } from '../../src/shared/ipc-contract'
 import { createAppServices, type AppServices, type AppServicesOptions } from '../../src/main/app-services'
 import { MemorySecretStore } from '../../src/main/secrets/memory-secret-store'
 import type { SecretStore } from '../../src/main/secrets/secret-store'
+import { CHROMIUM_PATH, chromiumArgs } from './chromium'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const RENDERER_OUT = join(REPO_ROOT, 'out', 'renderer')
 const BRIDGE_ENTRY = fileURLToPath(new URL('./bridge-entry.ts', import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output', 'screenshots')
 
-export const CHROMIUM_PATH = '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [
   '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
   // The page may only talk to the loopback server; any other name resolves to nothing.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'
+  ...chromiumArgs('MAP * ~NOTFOUND, EXCLUDE 127.0.0.1')
 ]
 
 /** One payload that crossed to the renderer. */
@@ -67,6 +60,8 @@ export interface RendererHarnessOptions {
   secrets?: SecretStore
   /** Defaults to a fresh mkdtemp directory (removed on close). */
   configDir?: string
+  /** The name that fresh directory starts with (its test file's, say). */
+  configDirPrefix?: string
   /** Overrides for createAppServices (clientInfo, defaultProfile...). */
   services?: Partial<Omit<AppServicesOptions, 'configDir' | 'secrets' | 'openExternal'>>
   viewport?: { width: number; height: number }
@@ -246,7 +241,7 @@ export async function startRenderer(options: RendererHarnessOptions = {}): Promi
   await ensureRendererBuilt()
   const secrets = options.secrets ?? new MemorySecretStore()
   const ownConfigDir = options.configDir === undefined
-  const configDir = options.configDir ?? mkdtempSync(join(tmpdir(), 'aether-e2e-config-'))
+  const configDir = options.configDir ?? mkdtempSync(join(tmpdir(), options.configDirPrefix ?? 'aether-e2e-config-'))
   const recorded: RecordedPayload[] = []
   const opened: string[] = []
   const consoleMessages: string[] = []

@@ -8,7 +8,6 @@
  *   adapter ──ports──▶ Chromium pages (one context per partition)
  *        ──https──▶ Access emulator: app host gw-login.aether.test, team domain ──▶ recording origin
  */
-import https from 'node:https'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -19,8 +18,9 @@ import {
   type SignInRequest,
   type SignInResult
 } from '../../src/main/electron/access-login-window'
+import { claimsOf, getThroughAccess, logoutElsewhere, requestCodeMail, typeCode, waitForInvalidCode, wrongCode } from '../e2e/access-login-steps'
 import { createPlaywrightLoginWindowDeps, type PlaywrightLoginWindowDeps } from '../e2e/playwright-login-windows'
-import { decodeJwt, startAccessEmulator, startRecordingOrigin, type AccessEmulator, type RecordingOrigin } from '../support/access-emulator'
+import { startAccessEmulator, startRecordingOrigin, type AccessEmulator, type RecordingOrigin } from '../support/access-emulator'
 import { installTestHosts } from '../support/hosts'
 
 const GW = 'gw-login.aether.test'
@@ -68,19 +68,9 @@ function start(request: Partial<SignInRequest> & { profileId: string }): { resul
 
 /** The user types the email and asks for a code; returns the code the emulator "mailed". */
 async function requestCode(page: Page, email = EMAIL): Promise<string> {
-  await page.getByLabel('Email').fill(email)
-  const before = emu.outbox.length
-  await page.getByRole('button', { name: 'Send me a code' }).click()
-  await page.getByLabel('Code').waitFor()
-  await expect.poll(() => emu.outbox.length).toBeGreaterThan(before)
-  const message = emu.outbox.at(-1)!
+  const message = await requestCodeMail(page, emu, email)
   expect(message.to).toBe(email)
   return message.code
-}
-
-async function typeCode(page: Page, code: string): Promise<void> {
-  await page.getByLabel('Code').fill(code)
-  await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
 /** The whole login as a user does it in the window. */
@@ -89,42 +79,9 @@ async function completeLogin(page: Page): Promise<void> {
   await typeCode(page, await requestCode(page))
 }
 
-function claimsOf(token: string): Record<string, unknown> {
-  const decoded = decodeJwt(token)
-  if (!decoded) throw new Error('not a JWT')
-  return decoded.payload as Record<string, unknown>
-}
-
 /** A request to the app host the way a client with the token makes it (header), through the emulator. */
 function getWithToken(path: string, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(emu.appUrl(GW, path))
-    const req = https.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', ca: emu.caCertPem, headers: { 'cf-access-token': token, 'user-agent': UA } },
-      (res) => {
-        res.resume()
-        resolve(res.statusCode ?? 0)
-      }
-    )
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** Logs the identity session out the way another tab or an administrator would (the app-host logout with that token). */
-function logoutElsewhere(token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(emu.appUrl(GW, '/cdn-cgi/access/logout'))
-    const req = https.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', ca: emu.caCertPem, headers: { cookie: `CF_Authorization=${token}`, 'user-agent': UA } },
-      (res) => {
-        res.resume()
-        resolve(res.statusCode ?? 0)
-      }
-    )
-    req.on('error', reject)
-    req.end()
-  })
+  return getThroughAccess(emu, GW, path, { 'cf-access-token': token, 'user-agent': UA })
 }
 
 function teamRequests(reason: string) {
@@ -266,9 +223,8 @@ describe('the Access login window in real Chromium, against the emulator', () =>
     const page = await deps.pageOf('gamma', { since })
     await page.getByLabel('Email').waitFor()
     const code = await requestCode(page)
-    const wrong = code === '000000' ? '111111' : '000000'
-    await typeCode(page, wrong)
-    await page.getByRole('alert').filter({ hasText: 'That code is invalid or has expired.' }).waitFor()
+    await typeCode(page, wrongCode(code))
+    await waitForInvalidCode(page)
     expect(teamRequests('otp-wrong-code').length).toBeGreaterThan(0)
     // Still signing in, the window still open.
     expect(attempt.settled()).toBe(false)
@@ -301,7 +257,7 @@ describe('the Access login window in real Chromium, against the emulator', () =>
 
   it('silent renewal once the team session is gone needs the user; with showIfNeeded the window appears and the user completes it', async () => {
     // The identity session ends elsewhere (a logout in another tab, an administrator).
-    expect(await logoutElsewhere(firstToken)).toBe(200)
+    expect(await logoutElsewhere(emu, GW, firstToken, UA)).toBe(200)
 
     const since = deps.windows.length
     const result = await logins.signIn({ profileId: 'alpha', gatewayUrl, silent: true })

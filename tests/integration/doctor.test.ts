@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport, DoctorStepId, DoctorStepStatus } from '../../src/shared/doctor-report'
 import type { AccessCredentials } from '../../src/main/cf-access/access-credentials'
 import { runDoctor, type DoctorOptions } from '../../src/main/doctor/run-doctor'
@@ -19,10 +19,10 @@ import { startAccessEmulator, startBlackHoleServer, type AccessEmulator, type Tc
 import { installTestHosts } from '../support/hosts'
 import { approveDevice } from '../support/real-gateway'
 import { runCli, type CliRun } from '../support/run-cli'
+import { NO_ACCESS_MARKS } from '../e2e/doctor-marks'
+import { sharedGateway } from '../e2e/shared-gateway'
 
-const gatewayHttpUrl = inject('gatewayHttpUrl')
-const gatewayUrl = inject('gatewayUrl')
-const gatewayToken = inject('gatewayToken')
+const { gatewayHttpUrl, gatewayUrl, gatewayToken } = sharedGateway()
 
 const GW = 'doc-gw.aether.test'
 const NO_SA = 'doc-nosa.aether.test'
@@ -135,16 +135,7 @@ function onlyDocument(run: CliRun): DoctorReport {
 describe('without Cloudflare Access', () => {
   it('no Access at all: every check passes up to the gateway, the Access steps are skipped', async () => {
     const report = await doctor({ url: gatewayUrl, gatewayToken })
-    expect(marks(report)).toMatchObject({
-      url: 'pass',
-      dns: 'pass',
-      tls: 'pass',
-      'https-probe': 'pass',
-      'login-page': 'skip',
-      'service-token': 'skip',
-      'app-token': 'skip',
-      websocket: 'pass'
-    })
+    expect(marks(report)).toMatchObject(NO_ACCESS_MARKS)
     expect(report.steps.find((s) => s.id === 'https-probe')?.summary).toMatch(/No Cloudflare Access/)
     // A device from loopback is paired at once, or the gateway asks for approval: both are the gateway talking.
     if (report.verdict.ok) {

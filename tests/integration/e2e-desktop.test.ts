@@ -9,24 +9,19 @@
  *
  * Screenshots of the main screens go to test-output/screenshots/.
  */
-import { mkdtempSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Locator, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { ConnectionSnapshot } from '../../src/shared/connection-state'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAccessEmulator, type AccessEmulator } from '../support/access-emulator'
 import { installTestHosts } from '../support/hosts'
 import { approveDevice } from '../support/real-gateway'
 import { startDroppingProxy, type DroppingProxy } from '../e2e/dropping-proxy'
 import { RecordingSecretStore } from '../e2e/recording-secret-store'
-import { startRenderer, type RendererHarness } from '../e2e/renderer-harness'
+import type { RendererHarness } from '../e2e/renderer-harness'
+import { secretNeedles, storedSecretKinds, windowContents } from '../e2e/secret-needles'
+import { sharedGateway } from '../e2e/shared-gateway'
+import { ACCESS_RADIO, appSteps, pushedConnectionStates, startAppWindow } from '../e2e/ui-steps'
 
-const gatewayHttpUrl = inject('gatewayHttpUrl')
-const gatewayUrl = inject('gatewayUrl')
-const gatewayToken = inject('gatewayToken')
-const reply = inject('mockModelReply')
+const { gatewayHttpUrl, gatewayUrl, gatewayToken, mockModelReply: reply } = sharedGateway()
 
 const GW = 'gw.aether.test'
 const OPERATOR = 'operator@example.com'
@@ -36,7 +31,6 @@ let proxy: DroppingProxy
 let emu: AccessEmulator
 let serviceToken: { clientId: string; clientSecret: string }
 let store: RecordingSecretStore
-let configDir: string
 let app: RendererHarness
 let page: Page
 /** App tokens the test handed to the main process (they must never reach the renderer either). */
@@ -62,12 +56,8 @@ beforeAll(async () => {
   serviceToken = emu.createServiceToken({ name: 'desktop' })
   // One secret store and config dir for this file: a fresh device identity, never the OS keychain.
   store = new RecordingSecretStore()
-  configDir = mkdtempSync(join(tmpdir(), 'aether-e2e-desktop-'))
-  app = await startRenderer({ secrets: store, configDir })
+  app = await startAppWindow({ secrets: store, configDirPrefix: 'aether-e2e-desktop-', clipboard: true })
   page = app.page
-  await app.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.appUrl).origin })
-  // The first start lists the saved gateways (and offers the local one).
-  await page.getByTestId('profile-list').waitFor({ state: 'attached', timeout: 15_000 })
 })
 
 afterAll(async () => {
@@ -75,90 +65,13 @@ afterAll(async () => {
   await emu?.close()
   await proxy?.close()
   uninstallHosts()
-  if (configDir) await rm(configDir, { recursive: true, force: true })
 })
 
 // ---------------------------------------------------------------------------------------------
 // What a user does and sees
 // ---------------------------------------------------------------------------------------------
 
-interface GatewayForm {
-  name: string
-  url: string
-  token: string
-  caFile?: string
-  access: 'none' | 'service-token' | 'email-otp'
-  clientId?: string
-  clientSecret?: string
-}
-
-const ACCESS_RADIO = { none: /^None/, 'service-token': /^Service token/, 'email-otp': /^Email sign-in/ } as const
-
-function field(label: string): Locator {
-  return page.getByLabel(label, { exact: true })
-}
-
-function button(name: string | RegExp, within: Page | Locator = page): Locator {
-  return within.getByRole('button', { name, exact: typeof name === 'string' })
-}
-
-function statusBanner(): Locator {
-  return page.getByTestId('connection-status')
-}
-
-function profileItem(name: string): Locator {
-  return page.getByTestId('profile-item').filter({ hasText: name })
-}
-
-/** Waits until the visible connection banner is in `kind`; on timeout says where it is instead. */
-async function waitForState(kind: string, timeout: number): Promise<void> {
-  try {
-    await page.locator(`[data-testid="connection-status"][data-state="${kind}"]`).first().waitFor({ state: 'visible', timeout })
-  } catch (e) {
-    const now = await statusBanner()
-      .first()
-      .evaluate((el) => `${el.getAttribute('data-state')}: ${(el.textContent ?? '').slice(0, 400)}`)
-      .catch(() => 'no connection banner')
-    // What the renderer was told last (payloads to the renderer hold no secrets, see test f).
-    const recent = app.recorded
-      .slice(-12)
-      .map((r) => `  ${r.kind} ${r.channel} ${r.json.slice(0, 160)}`)
-      .join('\n')
-    throw new Error(`connection never showed "${kind}" within ${timeout} ms; it shows ${now}\nlast payloads:\n${recent}\n${(e as Error).message}`)
-  }
-}
-
-/** Fills the "Add gateway" form and saves it; returns the new profile's id. */
-async function addGateway(form: GatewayForm): Promise<string> {
-  await page.getByRole('tab', { name: 'Gateways' }).click()
-  await button('Add gateway').click()
-  await page.getByRole('heading', { name: 'New gateway' }).waitFor()
-  await field('Name').fill(form.name)
-  await field('Gateway URL').fill(form.url)
-  await field('Gateway token').fill(form.token)
-  if (form.caFile) await field('CA file').fill(form.caFile)
-  const accessToggle = page.getByRole('button', { name: /Cloudflare Access/ })
-  if ((await accessToggle.getAttribute('aria-expanded')) !== 'true') await accessToggle.click()
-  await page.getByRole('radio', { name: ACCESS_RADIO[form.access] }).check()
-  if (form.access === 'service-token') {
-    await field('Client ID').fill(form.clientId ?? '')
-    await field('Client Secret').fill(form.clientSecret ?? '')
-  }
-  await button('Save').click()
-  await page.getByTestId('save-status').filter({ hasText: 'Saved.' }).waitFor()
-  await page.getByRole('heading', { name: form.name }).waitFor()
-  const id = await profileItem(form.name).getAttribute('data-profile-id')
-  if (!id) throw new Error(`no profile item for ${form.name}`)
-  return id
-}
-
-/** Selects a saved gateway in the sidebar and opens a view. */
-async function open(name: string, tab: 'Gateways' | 'Session'): Promise<void> {
-  await profileItem(name).click()
-  await page.getByRole('tab', { name: tab }).click()
-  if (tab === 'Gateways') await page.getByRole('heading', { name }).waitFor()
-  else await page.getByTestId('session-view').getByRole('heading', { name }).waitFor()
-}
+const { field, button, statusBanner, profileItem, connect, waitForState, addGateway, open, visibleText } = appSteps(() => app)
 
 /**
  * Records, inside the page, every rendered state of the newest assistant message (text and
@@ -221,20 +134,6 @@ async function chat(text: string): Promise<{ final: string; partials: string[] }
   return { final: ((await finalReply.textContent()) ?? '').replace(/^Assistant/, '').trim(), partials }
 }
 
-/** The connection states the main process pushed to the renderer for one profile, in order. */
-function pushedStates(profileId: string): string[] {
-  return app.recorded
-    .filter((r) => r.kind === 'event' && r.channel === 'connection:state')
-    .map((r) => JSON.parse(r.json) as ConnectionSnapshot)
-    .filter((s) => s.profileId === profileId)
-    .map((s) => s.state.kind)
-}
-
-/** Text a user could read anywhere in the window. */
-async function visibleText(within: Locator | Page = page): Promise<string> {
-  return 'goto' in within ? await within.locator('body').innerText() : await within.innerText()
-}
-
 const RAW_LEAKS = /https?:\/\/|wss?:\/\/|cdn-cgi|meta=|kid=|<\/?[a-z]+[\s>]|eyJ[A-Za-z0-9_-]{10,}/i
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +168,7 @@ describe('desktop app, end to end', () => {
 
     // Connect: Access lets the service token through; the gateway wants this device approved.
     await watchBannerStates()
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('pairing-required', 20_000)
     const command = page.getByTestId('pairing-command').first()
     const commandText = ((await command.textContent()) ?? '').trim()
@@ -306,7 +205,7 @@ describe('desktop app, end to end', () => {
   it('b. without Access credentials: the Access panel with its claims and the way forward, no raw URL or HTML', async () => {
     const NONE = 'Edge (no Access)'
     const id = await addGateway({ name: NONE, url: emu.appUrl(GW, '/', 'wss'), token: gatewayToken, caFile: emu.caFile, access: 'none' })
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('access-required', 20_000)
     const panel = page.getByTestId('error-panel')
     await expect.poll(() => panel.getAttribute('data-code')).toBe('ACCESS_LOGIN_REQUIRED')
@@ -325,7 +224,7 @@ describe('desktop app, end to end', () => {
     expect(text).toMatch(/sign in/i)
     expect(text).not.toMatch(RAW_LEAKS)
     expect(await panel.innerHTML()).not.toMatch(/cdn-cgi|meta=|kid=|eyJ[A-Za-z0-9_-]{10,}/)
-    expect(pushedStates(id)).toContain('access-required')
+    expect(pushedConnectionStates(app, id)).toContain('access-required')
     await panel.scrollIntoViewIfNeeded()
     await app.screenshot('04-access-error-panel')
 
@@ -338,7 +237,7 @@ describe('desktop app, end to end', () => {
     // ...and following it gets in (this device is already approved).
     await clientId.fill(serviceToken.clientId)
     await field('Client Secret').fill(serviceToken.clientSecret)
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('ready', 30_000)
   })
 
@@ -353,7 +252,7 @@ describe('desktop app, end to end', () => {
       clientId: serviceToken.clientId,
       clientSecret: serviceToken.clientSecret
     })
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('failed', 20_000)
     const panel = page.getByTestId('error-panel')
     await expect.poll(() => panel.getAttribute('data-code')).toBe('GATEWAY_TOKEN_MISMATCH')
@@ -370,7 +269,7 @@ describe('desktop app, end to end', () => {
     const token = field('Gateway token')
     await expect.poll(() => token.evaluate((el) => el === el.ownerDocument.activeElement), { timeout: 5_000 }).toBe(true)
     await token.fill(gatewayToken)
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('ready', 30_000)
   })
 
@@ -382,7 +281,7 @@ describe('desktop app, end to end', () => {
     expect(bannerStates.at(-1), bannerStates.join(' → ')).toBe('ready')
     expect(bannerStates.slice(shownPairing), bannerStates.join(' → ')).not.toContain('failed')
     // What the main process pushed.
-    const states = pushedStates(edgeId)
+    const states = pushedConnectionStates(app, edgeId)
     const pairing = states.indexOf('pairing-required')
     expect(pairing, states.join(' → ')).toBeGreaterThanOrEqual(0)
     expect(states.indexOf('ready', pairing), states.join(' → ')).toBeGreaterThan(pairing)
@@ -411,7 +310,7 @@ describe('desktop app, end to end', () => {
       proxy.setDown(false)
     }
     await waitForState('ready', 40_000)
-    const states = pushedStates(edgeId)
+    const states = pushedConnectionStates(app, edgeId)
     const drop = states.lastIndexOf('reconnecting')
     expect(states.indexOf('ready', drop), states.join(' → ')).toBeGreaterThan(drop)
     const { final } = await chat('still there?')
@@ -432,7 +331,7 @@ describe('desktop app, end to end', () => {
     await page.getByTestId('profile-list').waitFor({ state: 'attached' })
     await open(SIGNED_IN, 'Gateways')
     await page.getByText(/App token: set/).waitFor()
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await waitForState('ready', 30_000)
     const edge = emu.requests.filter((r) => r.host === GW && r.upgrade).at(-1)
     expect(edge?.credentials).toEqual(expect.arrayContaining(['cf-access-token']))
@@ -453,19 +352,9 @@ describe('desktop app, end to end', () => {
     appTokens.forEach((t, i) => secrets.set(`app token ${i}`, t))
     for (const { key, value } of store.storedValues()) secrets.set(`secret store ${key}`, value)
     // Every kind of secret was really in play.
-    const kinds = store.storedValues().map((s) => s.key.replace(/:[^:]+:/, ':<id>:'))
-    expect(kinds).toEqual(expect.arrayContaining(['gateway:<id>:token', 'cf:<id>:client-secret', 'cf:<id>:app-token', 'device:<id>:token', 'device:identity']))
+    expect(storedSecretKinds(store)).toEqual(expect.arrayContaining(['gateway:<id>:token', 'cf:<id>:client-secret', 'cf:<id>:app-token', 'device:<id>:token', 'device:identity']))
 
-    const needles: [string, string][] = []
-    for (const [what, value] of secrets) {
-      needles.push([what, value])
-      // A value with characters JSON escapes (the identity's PEM) is searched in its escaped form too.
-      const escaped = JSON.stringify(value).slice(1, -1)
-      if (escaped !== value) needles.push([`${what} (JSON-escaped)`, escaped])
-      // And the identity's private key material on its own.
-      const pem = /-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END/.exec(value)
-      if (pem) for (const line of pem[1]!.split(/\s+/).filter((l) => l.length >= 16)) needles.push([`${what} (key line)`, line])
-    }
+    const needles = secretNeedles(secrets)
 
     const leaks: string[] = []
     for (const payload of app.recorded) {
@@ -479,9 +368,7 @@ describe('desktop app, end to end', () => {
     expect(leaks).toEqual([])
 
     // Nor is any secret left in the window: not in the DOM, not in an input.
-    const dom = (await page.evaluate(
-      `document.documentElement.outerHTML + '\\n' + Array.from(document.querySelectorAll('input, textarea')).map((el) => el.value).join('\\n')`
-    )) as string
+    const dom = await windowContents(page)
     for (const [what, needle] of needles) expect(dom.includes(needle), `${what} in the DOM`).toBe(false)
   })
 

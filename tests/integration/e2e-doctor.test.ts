@@ -13,24 +13,24 @@
  *
  * Screenshots go to test-output/screenshots/ (doctor-running, doctor-report, …).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
 import net, { type AddressInfo, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Locator, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorProgress, DoctorRun } from '../../src/shared/ipc-contract'
 import type { Result } from '../../src/shared/errors'
 import { startAccessEmulator, type AccessEmulator } from '../support/access-emulator'
 import { installTestHosts } from '../support/hosts'
 import { approveDevice } from '../support/real-gateway'
+import { NO_ACCESS_MARKS } from '../e2e/doctor-marks'
 import { RecordingSecretStore } from '../e2e/recording-secret-store'
-import { SCREENSHOT_DIR, startRenderer, type RendererHarness } from '../e2e/renderer-harness'
+import { SCREENSHOT_DIR, type RendererHarness } from '../e2e/renderer-harness'
+import { secretNeedles, storedSecretKinds, windowContents } from '../e2e/secret-needles'
+import { sharedGateway } from '../e2e/shared-gateway'
+import { appSteps, startAppWindow } from '../e2e/ui-steps'
 
-const gatewayHttpUrl = inject('gatewayHttpUrl')
-const gatewayUrl = inject('gatewayUrl')
-const gatewayToken = inject('gatewayToken')
+const { gatewayHttpUrl, gatewayUrl, gatewayToken } = sharedGateway()
 
 /** Only an email Allow policy: Access never admits a service token here. */
 const NO_SA = 'e2e-doc-nosa.aether.test'
@@ -47,7 +47,6 @@ let emu: AccessEmulator
 let gate: GateProxy
 let serviceToken: { clientId: string; clientSecret: string }
 let store: RecordingSecretStore
-let configDir: string
 let app: RendererHarness
 let page: Page
 /** What the clipboard held after "Copy as Markdown" (scenario 1), searched for secrets too. */
@@ -150,11 +149,8 @@ beforeAll(async () => {
   serviceToken = emu.createServiceToken({ name: 'e2e-doctor' })
   gate = await startGateProxy({ host: '127.0.0.1', port: emu.port })
   store = new RecordingSecretStore()
-  configDir = mkdtempSync(join(tmpdir(), 'aether-e2e-doctor-'))
-  app = await startRenderer({ secrets: store, configDir })
+  app = await startAppWindow({ secrets: store, configDirPrefix: 'aether-e2e-doctor-', clipboard: true })
   page = app.page
-  await app.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.appUrl).origin })
-  await page.getByTestId('profile-list').waitFor({ state: 'attached', timeout: 15_000 })
 })
 
 afterAll(async () => {
@@ -163,36 +159,13 @@ afterAll(async () => {
   await gate?.stop()
   await emu?.close()
   uninstallHosts()
-  if (configDir) await rm(configDir, { recursive: true, force: true })
 })
 
 // ---------------------------------------------------------------------------------------------
 // What a user does and sees
 // ---------------------------------------------------------------------------------------------
 
-interface GatewayForm {
-  name: string
-  url: string
-  token: string
-  caFile?: string
-  access: 'none' | 'service-token'
-  clientId?: string
-  clientSecret?: string
-}
-
-const ACCESS_RADIO = { none: /^None/, 'service-token': /^Service token/ } as const
-
-function field(label: string): Locator {
-  return page.getByLabel(label, { exact: true })
-}
-
-function button(name: string | RegExp, within: Page | Locator = page): Locator {
-  return within.getByRole('button', { name, exact: typeof name === 'string' })
-}
-
-function profileItem(name: string): Locator {
-  return page.getByTestId('profile-item').filter({ hasText: name })
-}
+const { button, profileItem, connect, waitForState, addGateway, visibleText } = appSteps(() => app)
 
 function report(): Locator {
   return page.getByTestId('doctor-report')
@@ -200,30 +173,6 @@ function report(): Locator {
 
 function stepRow(id: string): Locator {
   return report().getByTestId(`doctor-step-${id}`)
-}
-
-/** Fills the "Add gateway" form and saves it; returns the new profile's id. */
-async function addGateway(form: GatewayForm): Promise<string> {
-  await page.getByRole('tab', { name: 'Gateways' }).click()
-  await button('Add gateway').click()
-  await page.getByRole('heading', { name: 'New gateway' }).waitFor()
-  await field('Name').fill(form.name)
-  await field('Gateway URL').fill(form.url)
-  await field('Gateway token').fill(form.token)
-  if (form.caFile) await field('CA file').fill(form.caFile)
-  const accessToggle = page.getByRole('button', { name: /Cloudflare Access/ })
-  if ((await accessToggle.getAttribute('aria-expanded')) !== 'true') await accessToggle.click()
-  await page.getByRole('radio', { name: ACCESS_RADIO[form.access] }).check()
-  if (form.access === 'service-token') {
-    await field('Client ID').fill(form.clientId ?? '')
-    await field('Client Secret').fill(form.clientSecret ?? '')
-  }
-  await button('Save').click()
-  await page.getByTestId('save-status').filter({ hasText: 'Saved.' }).waitFor()
-  await page.getByRole('heading', { name: form.name }).waitFor()
-  const id = await profileItem(form.name).getAttribute('data-profile-id')
-  if (!id) throw new Error(`no profile item for ${form.name}`)
-  return id
 }
 
 /** Waits for the report to reach `phase`; on timeout says where it is and what the renderer got last. */
@@ -328,7 +277,7 @@ describe('the connection doctor in the desktop app, end to end', () => {
     })
 
     // Connect: Access answers with its login redirect whatever the token; the Access panel says so.
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     const panel = page.getByTestId('error-panel')
     await panel.waitFor({ state: 'visible', timeout: 20_000 })
     expect(await panel.getAttribute('data-code')).toMatch(/^ACCESS_/)
@@ -463,14 +412,14 @@ describe('the connection doctor in the desktop app, end to end', () => {
     const NAME = 'Local gateway'
     const id = await addGateway({ name: NAME, url: gatewayUrl, token: gatewayToken, access: 'none' })
     // Connect, approving this device on the gateway host if it asks.
-    await button('Connect', page.getByTestId('profile-editor')).click()
+    await connect()
     await page.locator('[data-testid="connection-status"][data-state="ready"], [data-testid="connection-status"][data-state="pairing-required"]').first().waitFor({ timeout: 30_000 })
     const state = app.services.manager.snapshot(id).state
     if (state.kind === 'pairing-required') {
       expect(state.requestId).toBeTruthy()
       await approveDevice(gatewayUrl, gatewayToken, state.requestId!)
     }
-    await page.locator('[data-testid="connection-status"][data-state="ready"]').first().waitFor({ timeout: 30_000 })
+    await waitForState('ready', 30_000)
 
     const before = doctorRuns().length
     await button('Diagnose', page.getByTestId('editor-actions')).click()
@@ -480,17 +429,7 @@ describe('the connection doctor in the desktop app, end to end', () => {
     expect(await report().innerText()).toContain(NAME)
     expect(await report().getByTestId('doctor-verdict').getAttribute('data-ok')).toBe('true')
     expect(await report().getByTestId('doctor-verdict').textContent()).toMatch(/^Works/)
-    expect(await marks()).toMatchObject({
-      url: 'pass',
-      dns: 'pass',
-      tls: 'pass',
-      'https-probe': 'pass',
-      'login-page': 'skip',
-      'service-token': 'skip',
-      'app-token': 'skip',
-      websocket: 'pass',
-      handshake: 'pass'
-    })
+    expect(await marks()).toMatchObject({ ...NO_ACCESS_MARKS, handshake: 'pass' })
     expect(await report().getByTestId('doctor-causes').count()).toBe(0)
     await report().scrollIntoViewIfNeeded()
     await app.screenshot('doctor-works')
@@ -538,17 +477,9 @@ describe('the connection doctor in the desktop app, end to end', () => {
     ])
     for (const { key, value } of store.storedValues()) secrets.set(`secret store ${key}`, value)
     // Every kind of secret was really in play.
-    const kinds = store.storedValues().map((s) => s.key.replace(/:[^:]+:/, ':<id>:'))
-    expect(kinds).toEqual(expect.arrayContaining(['gateway:<id>:token', 'cf:<id>:client-secret', 'device:<id>:token', 'device:identity']))
+    expect(storedSecretKinds(store)).toEqual(expect.arrayContaining(['gateway:<id>:token', 'cf:<id>:client-secret', 'device:<id>:token', 'device:identity']))
 
-    const needles: [string, string][] = []
-    for (const [what, value] of secrets) {
-      needles.push([what, value])
-      const escaped = JSON.stringify(value).slice(1, -1)
-      if (escaped !== value) needles.push([`${what} (JSON-escaped)`, escaped])
-      const pem = /-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END/.exec(value)
-      if (pem) for (const line of pem[1]!.split(/\s+/).filter((l) => l.length >= 16)) needles.push([`${what} (key line)`, line])
-    }
+    const needles = secretNeedles(secrets)
 
     const leaks: string[] = []
     for (const payload of app.recorded) {
@@ -564,13 +495,11 @@ describe('the connection doctor in the desktop app, end to end', () => {
       await page.getByRole('tab', { name: 'Gateways' }).click()
       await button('Diagnose', page.getByTestId('editor-actions')).click()
       await waitForPhase('done')
-      const text = await page.locator('body').innerText()
+      const text = await visibleText()
       for (const [what, needle] of needles) expect(text.includes(needle), `${what} in the page text (${name})`).toBe(false)
     }
     await app.eventsDelivered()
-    const dom = (await page.evaluate(
-      `document.documentElement.outerHTML + '\\n' + Array.from(document.querySelectorAll('input, textarea')).map((el) => el.value).join('\\n')`
-    )) as string
+    const dom = await windowContents(page)
     for (const [what, needle] of needles) expect(dom.includes(needle), `${what} in the DOM`).toBe(false)
     for (const payload of app.recorded) {
       for (const [what, needle] of needles) expect(payload.json.includes(needle), `${what} in ${payload.kind} ${payload.channel}`).toBe(false)

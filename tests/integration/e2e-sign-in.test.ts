@@ -13,28 +13,22 @@
  *
  * Screenshots of the sign-in states go to test-output/screenshots/.
  */
-import { mkdtempSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import https from 'node:https'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { browserUserAgent, createAccessLoginWindows } from '../../src/main/electron/access-login-window'
 import { secretKeys } from '../../src/main/secrets/secret-store'
-import type { ConnectionSnapshot } from '../../src/shared/connection-state'
 import type { AccessSignInStatus } from '../../src/shared/ipc-contract'
+import { claimsOf, logoutElsewhere, requestCodeMail, typeCode, waitForInvalidCode, wrongCode } from '../e2e/access-login-steps'
 import { createPlaywrightLoginWindowDeps, type PlaywrightLoginWindowDeps } from '../e2e/playwright-login-windows'
 import { RecordingSecretStore } from '../e2e/recording-secret-store'
-import { startRenderer, type RendererHarness } from '../e2e/renderer-harness'
-import { decodeJwt, startAccessEmulator, type AccessEmulator } from '../support/access-emulator'
+import type { RendererHarness } from '../e2e/renderer-harness'
+import { sharedGateway } from '../e2e/shared-gateway'
+import { appSteps, pushedConnectionStates, startAppWindow } from '../e2e/ui-steps'
+import { startAccessEmulator, type AccessEmulator } from '../support/access-emulator'
 import { installTestHosts } from '../support/hosts'
 import { approveDevice } from '../support/real-gateway'
 
-const gatewayHttpUrl = inject('gatewayHttpUrl')
-const gatewayUrl = inject('gatewayUrl')
-const gatewayToken = inject('gatewayToken')
-const reply = inject('mockModelReply')
+const { gatewayHttpUrl, gatewayUrl, gatewayToken, mockModelReply: reply } = sharedGateway()
 
 const GW = 'gw-signin.aether.test'
 const OPERATOR = 'operator@example.com'
@@ -52,7 +46,6 @@ let uninstallHosts: () => void = () => {}
 let emu: AccessEmulator
 let loginWindows: PlaywrightLoginWindowDeps
 let store: RecordingSecretStore
-let configDir: string
 let app: RendererHarness
 let page: Page
 /** The "system browser" of the browser sign-in: a context of its own, as the user's browser would be. */
@@ -70,10 +63,9 @@ beforeAll(async () => {
   })
   loginWindows = await createPlaywrightLoginWindowDeps({ userAgent: UA })
   store = new RecordingSecretStore()
-  configDir = mkdtempSync(join(tmpdir(), 'aether-e2e-sign-in-'))
-  app = await startRenderer({
+  app = await startAppWindow({
     secrets: store,
-    configDir,
+    configDirPrefix: 'aether-e2e-sign-in-',
     services: {
       accessLoginWindows: createAccessLoginWindows(loginWindows),
       accessRenewal: { leadSec: RENEW_LEAD_SEC, skewSec: 0, minIntervalMs: 5_000 },
@@ -83,7 +75,6 @@ beforeAll(async () => {
     onOpenExternal: (url) => void openInSystemBrowser(url)
   })
   page = app.page
-  await page.getByTestId('profile-list').waitFor({ state: 'attached', timeout: 15_000 })
 })
 
 afterAll(async () => {
@@ -92,7 +83,6 @@ afterAll(async () => {
   await loginWindows?.close()
   await emu?.close()
   uninstallHosts()
-  if (configDir) await rm(configDir, { recursive: true, force: true })
 })
 
 async function openInSystemBrowser(url: string): Promise<void> {
@@ -105,9 +95,8 @@ async function openInSystemBrowser(url: string): Promise<void> {
 
 // --- What a user does and sees in the app ----------------------------------------------------------
 
-function field(label: string): Locator {
-  return page.getByLabel(label, { exact: true })
-}
+const ui = appSteps(() => app)
+const { connect, waitForState, open } = ui
 
 function accessSection(): Locator {
   return page.getByTestId('access-section')
@@ -121,10 +110,6 @@ function signInStatus(): Locator {
   return accessSection().getByTestId('access-sign-in-status')
 }
 
-function profileItem(name: string): Locator {
-  return page.getByTestId('profile-item').filter({ hasText: name })
-}
-
 async function waitForPhase(phase: AccessSignInStatus['phase'], timeout = 15_000): Promise<void> {
   try {
     await accessSection().locator(`[data-testid="access-sign-in-status"][data-phase="${phase}"]`).waitFor({ timeout })
@@ -136,77 +121,32 @@ async function waitForPhase(phase: AccessSignInStatus['phase'], timeout = 15_000
   }
 }
 
-async function waitForState(kind: string, timeout: number): Promise<void> {
-  try {
-    await page.locator(`[data-testid="connection-status"][data-state="${kind}"]`).first().waitFor({ state: 'visible', timeout })
-  } catch (e) {
-    const now = await page
-      .getByTestId('connection-status')
-      .first()
-      .evaluate((el) => `${el.getAttribute('data-state')}: ${(el.textContent ?? '').slice(0, 300)}`)
-      .catch(() => 'no connection banner')
-    throw new Error(`connection never showed "${kind}" within ${timeout} ms; it shows ${now}\n${(e as Error).message}`)
-  }
-}
-
 /** Adds an email sign-in gateway in the editor and saves it; returns its id. */
-async function addGateway(name: string): Promise<string> {
-  await page.getByRole('tab', { name: 'Gateways' }).click()
-  await page.getByRole('button', { name: 'Add gateway', exact: true }).click()
-  await page.getByRole('heading', { name: 'New gateway' }).waitFor()
-  await field('Name').fill(name)
-  await field('Gateway URL').fill(emu.appUrl(GW, '/', 'wss'))
-  await field('Gateway token').fill(gatewayToken)
-  // A session of its own on the shared gateway (other files' chats start from an empty transcript).
-  await field('Session key').fill(SESSION_KEY)
-  await field('CA file').fill(emu.caFile)
-  const toggle = page.getByRole('button', { name: /Cloudflare Access/ })
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click()
-  await page.getByRole('radio', { name: /^Email sign-in/ }).check()
-  await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page.getByTestId('save-status').filter({ hasText: 'Saved.' }).waitFor()
-  await page.getByRole('heading', { name }).waitFor()
-  const id = await profileItem(name).getAttribute('data-profile-id')
-  if (!id) throw new Error(`no profile item for ${name}`)
-  return id
-}
-
-async function openGateway(name: string): Promise<void> {
-  await profileItem(name).click()
-  await page.getByRole('tab', { name: 'Gateways' }).click()
-  await page.getByRole('heading', { name }).waitFor()
-}
-
-async function connect(): Promise<void> {
-  await page.getByTestId('profile-editor').getByRole('button', { name: 'Connect', exact: true }).click()
+function addGateway(name: string): Promise<string> {
+  return ui.addGateway({
+    name,
+    url: emu.appUrl(GW, '/', 'wss'),
+    token: gatewayToken,
+    // A session of its own on the shared gateway (other files' chats start from an empty transcript).
+    sessionKey: SESSION_KEY,
+    caFile: emu.caFile,
+    access: 'email-otp'
+  })
 }
 
 /** The login window's part: the email, then (optionally a wrong code first) the code from the outbox. */
 async function loginInWindow(login: Page, opts: { wrongCodeFirst?: boolean; onWrongCode?: () => Promise<void> } = {}): Promise<void> {
-  await login.getByLabel('Email').fill(OPERATOR)
-  const before = emu.outbox.length
-  await login.getByRole('button', { name: 'Send me a code' }).click()
-  await login.getByLabel('Code').waitFor()
-  await expect.poll(() => emu.outbox.length).toBeGreaterThan(before)
-  const code = emu.outbox.at(-1)!.code
+  const { code } = await requestCodeMail(login, emu, OPERATOR)
   if (opts.wrongCodeFirst) {
-    await login.getByLabel('Code').fill(code === '000000' ? '111111' : '000000')
-    await login.getByRole('button', { name: 'Sign in' }).click()
-    await login.getByRole('alert').filter({ hasText: 'That code is invalid or has expired.' }).waitFor()
+    await typeCode(login, wrongCode(code))
+    await waitForInvalidCode(login)
     await opts.onWrongCode?.()
   }
-  await login.getByLabel('Code').fill(code)
-  await login.getByRole('button', { name: 'Sign in' }).click()
+  await typeCode(login, code)
 }
 
 async function storedAppToken(profileId: string): Promise<string | null> {
   return store.get(secretKeys.cfAppToken(profileId))
-}
-
-function claimsOf(token: string): Record<string, unknown> {
-  const decoded = decodeJwt(token)
-  if (!decoded) throw new Error('not a JWT')
-  return decoded.payload as Record<string, unknown>
 }
 
 /** The org (team-domain) tokens in a profile's login-window cookie store, remembered for the leak check. */
@@ -222,30 +162,6 @@ function pushedStatuses(profileId: string): AccessSignInStatus[] {
     .filter((s) => s.profileId === profileId)
 }
 
-function pushedStates(profileId: string): string[] {
-  return app.recorded
-    .filter((r) => r.kind === 'event' && r.channel === 'connection:state')
-    .map((r) => JSON.parse(r.json) as ConnectionSnapshot)
-    .filter((s) => s.profileId === profileId)
-    .map((s) => s.state.kind)
-}
-
-/** Ends the identity session elsewhere (another tab's logout, an administrator): Access revokes it at once. */
-function logoutElsewhere(token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(emu.appUrl(GW, '/cdn-cgi/access/logout'))
-    const req = https.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', ca: emu.caCertPem, headers: { cookie: `CF_Authorization=${token}`, 'user-agent': UA } },
-      (res) => {
-        res.resume()
-        resolve(res.statusCode ?? 0)
-      }
-    )
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 /** Signs a gateway in through the login window as the user does it; returns the stored token. */
 async function signInThroughWindow(profileId: string): Promise<string> {
   const since = loginWindows.windows.length
@@ -257,6 +173,20 @@ async function signInThroughWindow(profileId: string): Promise<string> {
   if (!token) throw new Error('no app token in the keychain after the sign-in')
   await collectOrgTokens(profileId)
   return token
+}
+
+/**
+ * Adds a gateway and signs it in while the emulator hands out sessions that started a while
+ * ago (7 minutes left, renewal due soon); returns its id and the first app token.
+ */
+async function addAndSignInWithAgedSession(name: string): Promise<{ id: string; first: string }> {
+  emu.clock.set(Date.now() - AGED_SESSION_MS)
+  try {
+    const id = await addGateway(name)
+    return { id, first: await signInThroughWindow(id) }
+  } finally {
+    emu.clock.set(Date.now())
+  }
 }
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}/
@@ -405,16 +335,7 @@ describe('Cloudflare Access sign-in in the desktop app, end to end', () => {
 
   it('renews an expiring sign-in silently: a hidden window, never shown; a new token; the connection stays ready', async () => {
     const NAME = 'Edge (short session)'
-    // The emulator hands out sessions that started a while ago: 7 minutes left, renewal due soon.
-    emu.clock.set(Date.now() - AGED_SESSION_MS)
-    let first: string
-    let id: string
-    try {
-      id = await addGateway(NAME)
-      first = await signInThroughWindow(id)
-    } finally {
-      emu.clock.set(Date.now())
-    }
+    const { id, first } = await addAndSignInWithAgedSession(NAME)
     const left = (claimsOf(first).exp as number) * 1000 - Date.now()
     expect(left).toBeGreaterThan(380_000)
     expect(left).toBeLessThan(421_000)
@@ -423,7 +344,7 @@ describe('Cloudflare Access sign-in in the desktop app, end to end', () => {
     await waitForState('ready', 30_000)
     const windowsBefore = loginWindows.windows.length
     const ssoBefore = emu.requests.filter((r) => r.reason === 'login-sso').length
-    const statesBefore = pushedStates(id).length
+    const statesBefore = pushedConnectionStates(app, id).length
 
     // The renewal timer fires (exp - 390 s) and a hidden window uses the team session.
     await expect.poll(() => storedAppToken(id), { timeout: 60_000, interval: 500 }).not.toBe(first)
@@ -445,24 +366,16 @@ describe('Cloudflare Access sign-in in the desktop app, end to end', () => {
     expect(await accessSection().getByTestId('access-time-left').innerText()).toMatch(/^(59|60) min$|^1 h$/)
     // The connection never left ready.
     await waitForState('ready', 5_000)
-    expect(pushedStates(id).slice(statesBefore).filter((s) => s !== 'ready')).toEqual([])
+    expect(pushedConnectionStates(app, id).slice(statesBefore).filter((s) => s !== 'ready')).toEqual([])
   })
 
   it('a renewal that needs the user: the team session is gone, the window is shown, the user signs in, ready', async () => {
     const NAME = 'Edge (renewal needs you)'
-    emu.clock.set(Date.now() - AGED_SESSION_MS)
-    let first: string
-    let id: string
-    try {
-      id = await addGateway(NAME)
-      first = await signInThroughWindow(id)
-    } finally {
-      emu.clock.set(Date.now())
-    }
+    const { id, first } = await addAndSignInWithAgedSession(NAME)
     await connect()
     await waitForState('ready', 30_000)
     // The identity session ends elsewhere: the partition's team session no longer lets the hidden window through.
-    expect(await logoutElsewhere(first)).toBe(200)
+    expect(await logoutElsewhere(emu, GW, first, UA)).toBe(200)
     const windowsBefore = loginWindows.windows.length
 
     // At renewal time the hidden window lands on the login page, so it is shown.
@@ -483,7 +396,7 @@ describe('Cloudflare Access sign-in in the desktop app, end to end', () => {
   })
 
   it('signs out: signed-out status, no app token in the keychain, the logout reached Access, the window storage is cleared', async () => {
-    await openGateway(MAIN)
+    await open(MAIN, 'Gateways')
     await waitForPhase('signed-in')
     const session = loginWindows.session(mainId)
     expect((await session.cookies.all()).length).toBeGreaterThan(0)
