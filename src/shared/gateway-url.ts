@@ -24,6 +24,7 @@ const DEFAULT_PORT = { 'ws:': 80, 'wss:': 443 } as const
 
 /** Zero-width and direction-changing characters: invisible, and never part of a real address. */
 const INVISIBLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'g')
 
 /** Query parameters that carry credentials (never put in an address that is stored or logged). */
 const SECRET_QUERY_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential/i
@@ -78,6 +79,8 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   if (!url.hostname) {
     return fail(invalid('The gateway address has no host name.'))
   }
+  const nameProblem = hostNameProblem(url.hostname)
+  if (nameProblem) return fail(invalid(nameProblem))
   if (url.hash) {
     url.hash = ''
     notes.push('The #fragment was removed.')
@@ -105,6 +108,101 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
     webOrigin,
     notes
   })
+}
+
+/** Longest DNS name (RFC 1035), without a trailing dot, and longest label between dots. */
+const MAX_HOST_NAME = 253
+const MAX_LABEL = 63
+
+/**
+ * A host name no resolver can look up, said plainly. Checked here rather than left to DNS, which
+ * answers such a name with a bare system error (EINVAL) that tells the operator nothing.
+ * `hostname` is the URL's ASCII form (an internationalised name is already in its xn-- form,
+ * which is what the limits apply to).
+ */
+function hostNameProblem(hostname: string): string | undefined {
+  if (hostname.startsWith('[')) return undefined
+  const name = hostname.replace(/\.$/, '')
+  if (name.length > MAX_HOST_NAME) {
+    return `The host name is ${name.length} characters long; a DNS name has at most ${MAX_HOST_NAME}. Check that the whole address was pasted once, without extra text.`
+  }
+  const long = name.split('.').find((label) => label.length > MAX_LABEL)
+  if (long) {
+    return `A part of the host name between dots is ${long.length} characters long; DNS allows at most ${MAX_LABEL}. Check the host name for a paste error.`
+  }
+  return undefined
+}
+
+/** What {@link displayGatewayUrl} puts in place of a query value or a fragment. */
+export const URL_REDACTED = '[redacted]'
+
+/** Longest address shown in a report or a progress line. */
+const MAX_DISPLAY = 200
+
+/**
+ * An address as typed, made safe to print: credentials in it (user name and password, query
+ * values, the fragment) replaced or removed, on one line, and shortened. Works on text that is
+ * not a valid URL too, because a refused address is still shown back to the operator. Query
+ * parameter names are kept: they tell which parameter to remove.
+ */
+export function displayGatewayUrl(input: string, max = MAX_DISPLAY): string {
+  // eslint-disable-next-line no-control-regex
+  let text = String(input ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(INVISIBLE_ALL, '').replace(/\s+/g, ' ').trim()
+  // User name and password: up to the last "@" of the authority (before the first / ? or #).
+  text = text.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?([^/?#]*)@/i, (_m, scheme: string | undefined) => scheme ?? '')
+  const hash = text.indexOf('#')
+  let fragment = ''
+  if (hash >= 0) {
+    fragment = hash < text.length - 1 ? `#${URL_REDACTED}` : ''
+    text = text.slice(0, hash)
+  }
+  const question = text.indexOf('?')
+  if (question >= 0) {
+    const query = text
+      .slice(question + 1)
+      .split('&')
+      .map((part) => {
+        if (part === '') return part
+        const eq = part.indexOf('=')
+        return eq >= 0 ? `${part.slice(0, eq)}=${URL_REDACTED}` : URL_REDACTED
+      })
+      .join('&')
+    text = `${text.slice(0, question)}?${query}`
+  }
+  text += fragment
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text
+}
+
+/**
+ * The parts of an address that may be credentials (password, user name, query values, the
+ * fragment), for the last-guard redactor of a report: should one of them reach a message
+ * another way, it is still replaced.
+ */
+export function gatewayUrlSecrets(input: string): string[] {
+  const raw = String(input ?? '').trim()
+  const out: string[] = []
+  const userinfo = /^(?:[a-z][a-z0-9+.-]*:)?\/\/([^/?#]*)@/i.exec(raw)?.[1]
+  if (userinfo) {
+    const colon = userinfo.indexOf(':')
+    out.push(userinfo, colon >= 0 ? userinfo.slice(colon + 1) : userinfo, ...(colon > 0 ? [userinfo.slice(0, colon)] : []))
+  }
+  const hash = raw.indexOf('#')
+  if (hash >= 0) out.push(raw.slice(hash + 1))
+  const beforeHash = hash >= 0 ? raw.slice(0, hash) : raw
+  const question = beforeHash.indexOf('?')
+  if (question >= 0) {
+    for (const part of beforeHash.slice(question + 1).split('&')) {
+      const eq = part.indexOf('=')
+      const value = eq >= 0 ? part.slice(eq + 1) : part
+      out.push(value)
+      try {
+        out.push(decodeURIComponent(value.replace(/\+/g, ' ')))
+      } catch {
+        // not percent-encoded text: the raw value is enough
+      }
+    }
+  }
+  return [...new Set(out.filter((s) => s.trim() !== ''))]
 }
 
 /** True for loopback hosts, where plain ws:// is expected and Access is never in front. */

@@ -3,12 +3,15 @@
  *
  * Credentials come as for `connect`: from the environment, and with --profile from the
  * keychain. Human output is the Markdown report; --json prints the report as ONE JSON
- * document (warnings about the input become its `notes`). The exit code follows the error
+ * document (warnings about the input become its `notes`), also when the credentials given
+ * cannot be used: the checks then run without them and the verdict names the problem. Only a
+ * command line that cannot be read at all (and an unknown profile) ends in an error document. The exit code follows the error
  * category of the verdict's first cause (0 when the gateway works).
  */
 import path from 'node:path'
 import { appError, exitCodeFor, type Result } from '../../shared/errors'
-import { targetFromProfile, targetFromUrlWithStore, type ResolvedTarget } from '../../main/gateway/connect-target'
+import { targetFromProfile, targetFromUrl, targetFromUrlWithStore, type ResolvedTarget } from '../../main/gateway/connect-target'
+import { displayGatewayUrl } from '../../shared/gateway-url'
 import { urlTargetId } from '../../main/secrets/secret-store'
 import { runDoctor, doctorInputFromTarget } from '../../main/doctor/run-doctor'
 import type { DoctorInput } from '../../main/doctor/context'
@@ -29,23 +32,28 @@ export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Pro
 
   let resolved: Result<ResolvedTarget>
   let profileName: string | undefined
+  // Without Access credentials, for when the ones given cannot be used: the checks up to the
+  // login page still tell the operator what to set up.
+  let withoutAccess: () => Promise<Result<ResolvedTarget>>
+  const gatewayOnly = { ...(ctx.suppliedSecrets.gatewayToken !== undefined ? { gatewayToken: ctx.suppliedSecrets.gatewayToken } : {}) }
   if (args.profile) {
     const found = await requireProfile(ctx, args.profile)
     if (!found.ok) return outer.fail(found.error)
-    const profile = found.value
+    const profile = args.url ? { ...found.value, url: args.url } : found.value
     profileName = profile.name
-    resolved = await targetFromProfile(args.url ? { ...profile, url: args.url } : profile, await ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
+    const store = await ctx.secrets({ connect: true })
+    resolved = await targetFromProfile(profile, store, ctx.suppliedSecrets, overrides)
+    withoutAccess = () => targetFromProfile({ ...profile, access: { ...profile.access, mode: 'none' } }, store, gatewayOnly, overrides)
   } else {
-    resolved = await targetFromUrlWithStore(args.url ?? '', () => ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
+    const raw = args.url ?? ''
+    resolved = await targetFromUrlWithStore(raw, () => ctx.secrets({ connect: true }), ctx.suppliedSecrets, overrides)
+    withoutAccess = async () => targetFromUrl(raw, gatewayOnly, overrides)
   }
 
   let input: DoctorInput
+  const extra = { ...(profileName ? { profileName } : {}), ...(args.url ? { rawUrl: args.url } : {}) }
   if (resolved.ok) {
-    input = doctorInputFromTarget(resolved.value.target, {
-      ...(profileName ? { profileName } : {}),
-      ...(args.url ? { rawUrl: args.url } : {}),
-      notes: [...resolved.value.warnings, ...notes]
-    })
+    input = doctorInputFromTarget(resolved.value.target, { ...extra, notes: [...resolved.value.warnings, ...notes] })
   } else if (resolved.error.code === 'INVALID_URL') {
     // The first step explains a bad address in full; the rest is skipped.
     const raw = args.url ?? ''
@@ -57,7 +65,18 @@ export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Pro
     }
     input = { url: raw, access: { kind: 'none' }, targetId, ...(profileName ? { profileName } : {}) }
   } else {
-    return outer.fail(resolved.error)
+    // The address is fine but the credentials are not (half a service token, two kinds at once,
+    // a token over plain ws://): still one report, checked without them, the problem named in it.
+    const problem = resolved.error
+    const fallback = await withoutAccess()
+    if (!fallback.ok) return outer.fail(problem)
+    input = {
+      ...doctorInputFromTarget(fallback.value.target, {
+        ...extra,
+        notes: [`The Cloudflare Access credentials given were ignored (${problem.title}: ${problem.message}); every check ran without them.`, ...fallback.value.warnings, ...notes]
+      }),
+      credentialProblem: problem
+    }
   }
 
   const opened = await ctx.openSecrets({ connect: true })
@@ -65,7 +84,8 @@ export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Pro
   const onSigint = () => abort.abort()
   process.once('SIGINT', onSigint)
   try {
-    if (!outer.output.json) outer.output.info(`Checking ${input.url} (up to 30 s)\u2026`)
+    // The address as typed may carry credentials, control characters or a screenful of text.
+    if (!outer.output.json) outer.output.info(`Checking ${displayGatewayUrl(input.url)} (up to 30 s)\u2026`)
     const report = await runDoctor(
       { ...input, notes: [...(input.notes ?? []), ...notes.filter((n) => !(input.notes ?? []).includes(n))] },
       nodeDoctorPorts({ secrets: opened.store, client: ctx.clientInfo, userAgent: ctx.userAgent }),

@@ -30,6 +30,12 @@ export interface DoctorInput {
   profileName?: string
   /** Remarks from reading the input, shown in the report. */
   notes?: string[]
+  /**
+   * Access credentials were given but could not be used (half a service token, two kinds at
+   * once, a token over plain ws://...): the run goes on without them, and the verdict names
+   * this problem, since the connection itself would refuse to start with that input.
+   */
+  credentialProblem?: AppError
 }
 
 export interface DnsFindings {

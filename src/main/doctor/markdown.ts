@@ -50,14 +50,16 @@ export function renderDoctorMarkdown(report: DoctorReport): string {
     for (const w of report.verdict.waysForward) {
       out.push(`### ${cell(w.title)}`)
       out.push('')
-      w.steps.forEach((s, i) => out.push(`${i + 1}. ${cell(s)}`))
+      // A one-sentence way is its own heading; repeating it as step 1 says nothing new.
+      const steps = w.steps.filter((s) => cell(s) !== cell(w.title))
+      steps.forEach((s, i) => out.push(`${i + 1}. ${cell(s)}`))
       if (w.command) {
-        out.push('')
+        if (steps.length > 0) out.push('')
         out.push('```')
         out.push(w.command)
         out.push('```')
       }
-      out.push('')
+      if (steps.length > 0 || w.command) out.push('')
     }
   }
 

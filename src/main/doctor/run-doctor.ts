@@ -6,6 +6,7 @@
  * {@link diagnoseTarget} for a resolved connection target with the real ports.
  */
 import type { DoctorReport, DoctorStep } from '../../shared/doctor-report'
+import { displayGatewayUrl } from '../../shared/gateway-url'
 import { secretHint } from '../secrets/secret-store'
 import type { ConnectorDeps, ConnectTarget } from '../gateway/gateway-connector'
 import type { DoctorInput, DoctorStepDefinition, Findings, StepContext, StepOutcome } from './context'
@@ -124,7 +125,8 @@ export async function runDoctor(input: DoctorInput, ports: DoctorPorts, options:
   const url = findings.url
   const report: DoctorReport = {
     version: 1,
-    url: url?.href ?? input.url.trim().slice(0, 300),
+    // Shown as typed when it did not parse, so it is cleaned of credentials and shortened first.
+    url: displayGatewayUrl(url?.href ?? input.url),
     ...(url ? { host: url.host, port: url.port } : {}),
     ...(input.profileName ? { profileName: input.profileName } : {}),
     accessMode: input.access.kind,

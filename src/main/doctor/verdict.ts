@@ -7,15 +7,18 @@
  * but not admitted", "cannot authenticate" and "a format problem".
  */
 import { shellWord } from '../../shared/shell-word'
-import { categoryOf, type AppError, type ErrorCode } from '../../shared/errors'
+import { appError, categoryOf, type AppError, type ErrorCode } from '../../shared/errors'
+import { displayGatewayUrl } from '../../shared/gateway-url'
 import type { DoctorCause, DoctorLikelihood, DoctorVerdict, DoctorWayForward } from '../../shared/doctor-report'
 import type { Findings, DoctorInput, ProbeFinding } from './context'
 import {
   addServiceAuthPolicy,
   createServiceToken,
   fixApplicationHostname,
+  fixAccessCredentials,
   fromNextStep,
   selfHostedApplication,
+  silentCredentialedRequests,
   signInWithEmail,
   turnOffAccess,
   wafException,
@@ -50,8 +53,61 @@ export function causesFromError(error: AppError, evidence: string[]): DoctorCaus
   }))
 }
 
-function waysFromError(error: AppError): DoctorWayForward[] {
-  return error.nextSteps.map(fromNextStep)
+function waysFromError(error: AppError, w: WayContext): DoctorWayForward[] {
+  return error.nextSteps.map((step, i) => fromNextStep(step, i, w))
+}
+
+/**
+ * Codes the network classifier gives. Their `details.notes` hold the system's own message
+ * (getaddrinfo EINVAL, a TLS library's text): useful in a log, noise as evidence, so the
+ * evidence keeps to the classified plain sentence.
+ */
+const SYSTEM_CLASSIFIED = new Set<ErrorCode>([
+  'DNS_NOT_FOUND',
+  'CONNECTION_REFUSED',
+  'CONNECTION_RESET',
+  'CONNECTION_CLOSED',
+  'NETWORK_UNREACHABLE',
+  'TIMEOUT',
+  'TLS_UNTRUSTED',
+  'TLS_EXPIRED',
+  'TLS_HOSTNAME_MISMATCH',
+  'TLS_ERROR',
+  'PROTOCOL_ERROR',
+  'CANCELLED'
+])
+
+/** Whether a probe got any HTTP answer (a timeout or a reset says nothing about the credential). */
+function answered(p: ProbeFinding): boolean {
+  return p.probe.httpStatus !== null
+}
+
+/**
+ * Every request with the credential went unanswered while the one without credentials got an
+ * answer: nothing is known about the credential, and what is known is that the edge or the
+ * origin behind it does not answer credentialed requests. A refusal verdict here would send the
+ * operator to the dashboard for a policy that may be fine.
+ */
+function noAnswerVerdict(probes: ProbeFinding[], f: Findings, w: WayContext, what: string): Built {
+  const error = probes.find((p) => p.error)?.error ?? appError('CONNECTION_CLOSED', 'No answer', `None of the requests with the ${what} got an answer.`)
+  const timedOut = error.code === 'TIMEOUT' || error.code === 'REQUEST_TIMEOUT'
+  const evidence = [
+    `None of the ${probes.length} requests with the ${what} got an answer: ${probes.map(statusText).join('; ')}.`,
+    ...(f.plain ? [`The same address answered the request without credentials (HTTP ${f.plain.status}${f.plain.behindAccess ? ', from Cloudflare Access' : ''}), so the way there works.`] : []),
+    error.message
+  ]
+  const cause: DoctorCause = {
+    id: causeIdFor(error.code),
+    title: timedOut
+      ? `Requests that carry the ${what} time out: the Cloudflare edge or the origin behind Access does not answer credentialed requests.`
+      : `Requests that carry the ${what} get no answer (${error.title.toLowerCase()}): the Cloudflare edge or the origin behind Access drops credentialed requests.`,
+    likelihood: 'high',
+    evidence,
+    code: error.code
+  }
+  // The classifier's other causes stay, below the one the evidence points at.
+  const others = causesFromError(error, []).slice(1).map((c) => ({ ...c, likelihood: c.likelihood === 'high' ? ('medium' as const) : c.likelihood }))
+  return { causes: [cause, ...others], ways: [silentCredentialedRequests(w, what), ...waysFromError(error, w)], error, code: error.code }
 }
 
 function statusText(p: ProbeFinding): string {
@@ -90,12 +146,16 @@ function serviceTokenVerdict(input: DoctorInput, f: Findings, w: WayContext): Bu
       title: 'Correct the service token in this gateway\u2019s settings',
       action: 'check-service-token',
       steps: [
-        `Edit the gateway: Cloudflare Access → Service token, and enter the credential in the form Access accepted (${admitted.probe.label}).`,
+        `In the app, edit the gateway: Cloudflare Access → Service token, and enter the credential in the form Access accepted (${admitted.probe.label}); on the command line, set AETHER_CF_CLIENT_ID and AETHER_CF_CLIENT_SECRET that way (or profile add --access service-token --client-id …).`,
         'Copy the Client ID and Client Secret from where the token was created: Zero Trust → Access → Service credentials → Service Tokens (the secret is shown only at creation; create a new token if it is lost).'
       ]
     }
     return { causes, ways: [fix], ...(standard?.error ? { error: standard.error } : {}), ...(code ? { code } : {}) }
   }
+
+  if (probes.length > 0 && !probes.some(answered)) return noAnswerVerdict(probes, f, w, 'service token')
+  const unanswered = probes.filter((p) => !answered(p)).length
+  const thatAnswered = unanswered > 0 ? ' that got an answer' : ''
 
   const refusals = probes.filter((p) => p.probe.outcome === 'refused')
   const recognised = probes.some((p) => p.probe.serviceTokenStatus === true || (p.error?.code === 'ACCESS_FORBIDDEN' && p.probe.httpStatus === 403))
@@ -142,7 +202,10 @@ function serviceTokenVerdict(input: DoctorInput, f: Findings, w: WayContext): Bu
         title: 'There is no Service Auth policy on this application (an Allow policy does not admit service tokens).',
         likelihood: 'high',
         evidence: [
-          'Access never recognised the token: every form got the login redirect with service_token_status false.',
+          probes.filter(answered).every((p) => p.probe.serviceTokenStatus === false)
+            ? `Access never recognised the token: every form${thatAnswered} got the login redirect with service_token_status false.`
+            : `Access did not admit the token in any form${thatAnswered}.`,
+          ...(unanswered > 0 ? [`${unanswered} of the ${probes.length} forms got no answer, which says nothing about the token.`] : []),
           ...(emailOnly ? ['The login page offers only email codes: the application is set up for people, not for service tokens.'] : [])
         ],
         ...(code ? { code } : {})
@@ -150,18 +213,30 @@ function serviceTokenVerdict(input: DoctorInput, f: Findings, w: WayContext): Bu
       { id: 'token-not-in-policy', title: 'The service token is not included in the application\u2019s Service Auth policy.', likelihood: 'high', evidence: [] },
       { id: 'token-expired-or-revoked', title: 'The service token expired or was revoked.', likelihood: 'medium', evidence: [] },
       otherAccount('medium'),
-      { id: 'header-format', title: 'The headers are in a form Access does not read.', likelihood: 'low', evidence: [`Every format was tried: ${tried.join('; ')}.`] }
+      { id: 'header-format', title: 'The headers are in a form Access does not read.', likelihood: 'low', evidence: [`Every format was tried${unanswered > 0 ? ` (${unanswered} got no answer)` : ''}: ${tried.join('; ')}.`] }
     )
   }
-  const ways = [addServiceAuthPolicy(w), createServiceToken(w), ...(page?.otp || !page?.fetched ? [signInWithEmail(w)] : []), turnOffAccess(w)]
+  const ways = [addServiceAuthPolicy(w), createServiceToken(w), ...emailSignInWays(f, w), turnOffAccess(w)]
   return { causes, ways, ...(standard?.error ? { error: standard.error } : {}), ...(code ? { code } : {}) }
+}
+
+/**
+ * The email sign-in, offered only on the login page's word: as a plain way forward when the page
+ * offers the email one-time PIN, worded "if the login page offers email codes" when the page
+ * could not be read, and not at all when it was read and offers no email codes.
+ */
+function emailSignInWays(f: Findings, w: WayContext): DoctorWayForward[] {
+  const page = f.loginPage
+  if (page?.fetched) return page.otp ? [signInWithEmail(w, 'offered')] : []
+  return [signInWithEmail(w, 'unknown')]
 }
 
 function appTokenVerdict(f: Findings, w: WayContext): Built | undefined {
   const at = f.appToken
   if (!at) return undefined
   const page = f.loginPage
-  const ways = [signInWithEmail(w), createServiceToken(w)]
+  // A person signed in once, so the application has some sign-in for people; the page says which.
+  const ways = [...(page?.fetched && !page.otp ? [] : [signInWithEmail(w, page?.fetched ? 'offered' : 'unknown')]), createServiceToken(w)]
   const check = at.check
   if (!check.ok) {
     const byCheck: Record<string, [string, string]> = {
@@ -186,6 +261,7 @@ function appTokenVerdict(f: Findings, w: WayContext): Built | undefined {
       code: 'ACCESS_APP_TOKEN_INVALID'
     }
   }
+  if (at.probes.length > 0 && !at.probes.some(answered)) return noAnswerVerdict(at.probes, f, w, 'app token')
   if (at.probes.length > 0 && !at.admitted) {
     const first = at.probes.find((p) => p.error)?.error
     const code: ErrorCode = first?.code ?? 'ACCESS_APP_TOKEN_REJECTED'
@@ -212,7 +288,7 @@ function clientIdHint(input: DoctorInput): string | undefined {
 /** Build the verdict. */
 export function buildVerdict(input: DoctorInput, f: Findings): DoctorVerdict {
   const url = f.url
-  const dialledHost = url?.host ?? input.url
+  const dialledHost = url?.host ?? displayGatewayUrl(input.url)
   const matched = f.plain?.login?.claims?.hostname
   const w: WayContext = {
     appHost: matched ?? dialledHost,
@@ -220,15 +296,19 @@ export function buildVerdict(input: DoctorInput, f: Findings): DoctorVerdict {
     ...(f.plain?.teamDomain ? { teamDomain: f.plain.teamDomain } : {}),
     ...(f.plain?.aud ? { aud: f.plain.aud } : {}),
     ...(clientIdHint(input) ? { tokenHint: clientIdHint(input) } : {}),
+    ...(input.profileName ? { profileName: input.profileName } : {}),
     ...(input.profileName
       ? { loginCommand: `npm run cli -- login --profile ${shellWord(input.profileName)}` }
       : url?.secure
-        ? { loginCommand: `npm run cli -- login --url ${url.href}` }
+        ? // Without the query: its values are not printed, and sign-in needs only the host.
+          { loginCommand: `npm run cli -- login --url ${shellWord(url.href.split('?')[0] ?? url.href)}` }
         : {})
   }
-  const built = diagnose(input, f, w)
+  const built = withCredentialProblem(input, f, w, diagnose(input, f, w))
   const causes = rankCauses(built.causes)
-  const ok = Boolean(f.handshake?.hello)
+  // The connection refuses to start with unusable credentials, so a gateway that answered
+  // without them still does not "work" with this input.
+  const ok = Boolean(f.handshake?.hello) && !input.credentialProblem
   const code = ok ? undefined : (built.code ?? built.error?.code ?? causes[0]?.code)
   const headline = ok
     ? causes.length > 0
@@ -244,26 +324,54 @@ export function buildVerdict(input: DoctorInput, f: Findings): DoctorVerdict {
   }
 }
 
+/** Problems on the way there (address, DNS, TCP/TLS, an edge block) outrank the credentials. */
+function pathBroken(f: Findings): boolean {
+  return Boolean(f.urlError || f.dns?.error || f.socket?.error || f.plain?.edgeBlock)
+}
+
+/**
+ * The credentials given could not be used and the run went on without them: that is the first
+ * cause (the connection would refuse to start), unless the way to the gateway is broken anyway,
+ * in which case it comes right after what broke it.
+ */
+function withCredentialProblem(input: DoctorInput, f: Findings, w: WayContext, built: Built): Built {
+  const problem = input.credentialProblem
+  if (!problem) return built
+  const cause: DoctorCause = {
+    id: 'access-credentials-unusable',
+    title: `The Cloudflare Access credentials given cannot be used: ${problem.message}`,
+    likelihood: 'high',
+    evidence: ['The connection refuses to start with them, so every check ran without Cloudflare Access credentials.'],
+    code: problem.code
+  }
+  const way = fixAccessCredentials(w, problem)
+  if (pathBroken(f)) return { ...built, causes: [...built.causes.slice(0, 1), cause, ...built.causes.slice(1)], ways: [...built.ways, way] }
+  // The Access findings made without credentials ("no Access credential configured") restate it.
+  const rest = built.causes.filter((c) => c.id !== 'no-access-credentials')
+  return { causes: [cause, ...rest], ways: [way, ...built.ways], error: problem, code: problem.code }
+}
+
 function dedupeWays(ways: DoctorWayForward[]): DoctorWayForward[] {
   const seen = new Set<string>()
   return ways.filter((w) => (seen.has(w.id) ? false : (seen.add(w.id), true)))
 }
 
-function fromError(error: AppError, extra: string[] = []): Built {
-  const evidence = [error.message, ...(error.details.notes ?? []), ...extra]
-  return { causes: causesFromError(error, evidence), ways: waysFromError(error), error, code: error.code }
+function fromError(error: AppError, w: WayContext, extra: string[] = []): Built {
+  const notes = SYSTEM_CLASSIFIED.has(error.code) ? [] : (error.details.notes ?? [])
+  const evidence = [error.message, ...notes, ...extra]
+  return { causes: causesFromError(error, evidence), ways: waysFromError(error, w), error, code: error.code }
 }
 
 function diagnose(input: DoctorInput, f: Findings, w: WayContext): Built {
-  if (f.urlError) return fromError(f.urlError)
-  if (f.dns?.error) return fromError(f.dns.error)
+  if (f.urlError) return fromError(f.urlError, w)
+  if (f.dns?.error) return fromError(f.dns.error, w)
   if (f.socket?.error) {
     const peer = f.socket.result?.peer
-    return fromError(f.socket.error, peer ? [`The server presented a certificate for ${peer.subject}, issued by ${peer.issuer}${peer.selfSigned ? ' (self-signed)' : ''}.`] : [])
+    return fromError(f.socket.error, w, peer ? [`The server presented a certificate for ${peer.subject}, issued by ${peer.issuer}${peer.selfSigned ? ' (self-signed)' : ''}.`] : [])
   }
   const plain = f.plain
   if (plain?.edgeBlock) {
-    const built = fromError(plain.edgeBlock)
+    const built = fromError(plain.edgeBlock, w)
     if (plain.edgeBlock.code === 'CLOUDFLARE_WAF_BLOCKED') built.ways.unshift(wafException(w, plain.edgeBlock.details.cfRay))
     return built
   }
@@ -295,7 +403,7 @@ function diagnose(input: DoctorInput, f: Findings, w: WayContext): Built {
       const error = f.upgrade?.error
       return merge({
         causes: [{ id: 'no-access-credentials', title: 'Cloudflare Access protects this address and no Access credential is configured.', likelihood: 'high', evidence, code: error?.code ?? 'ACCESS_LOGIN_REQUIRED' }],
-        ways: [...(page?.otp || !page?.fetched ? [signInWithEmail(w)] : []), createServiceToken(w), addServiceAuthPolicy(w), turnOffAccess(w)],
+        ways: [...emailSignInWays(f, w), createServiceToken(w), addServiceAuthPolicy(w), turnOffAccess(w)],
         ...(error ? { error } : {}),
         code: error?.code ?? 'ACCESS_LOGIN_REQUIRED'
       })
@@ -331,14 +439,14 @@ function diagnose(input: DoctorInput, f: Findings, w: WayContext): Built {
           { id: 'worker-destination', title: 'The Access application uses a Worker destination, which refuses every WebSocket upgrade.', likelihood: admittedProbe ? 'high' : 'medium', evidence, code: upgradeError.code },
           ...causesFromError(upgradeError, []).slice(1).map((c) => ({ ...c, likelihood: 'low' as const }))
         ],
-        ways: [selfHostedApplication(w), ...waysFromError(upgradeError)],
+        ways: [selfHostedApplication(w), ...waysFromError(upgradeError, w)],
         error: upgradeError,
         code: upgradeError.code
       })
     }
-    return merge(fromError(upgradeError))
+    return merge(fromError(upgradeError, w))
   }
   const handshakeError = f.handshake?.error
-  if (handshakeError) return merge(fromError(handshakeError))
+  if (handshakeError) return merge(fromError(handshakeError, w))
   return merge({ causes: [], ways: [] })
 }

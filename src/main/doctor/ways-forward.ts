@@ -3,8 +3,12 @@
  * dashboard, in the Cloudflare dashboard of the zone, on the gateway host, or in this app.
  * Dashboard paths follow the Zero Trust dashboard's menu (Access → Applications, Access →
  * Service credentials → Service Tokens).
+ *
+ * The same report is read in the app (Diagnose) and on the command line, so a step done in the
+ * app also names its command-line form; and no step refers to another way by name, since the
+ * ways shown depend on the evidence.
  */
-import type { NextStep } from '../../shared/errors'
+import type { AppError, NextStep } from '../../shared/errors'
 import type { DoctorWayForward } from '../../shared/doctor-report'
 
 /** What the steps need to name: the application, its team and AUD, the token, the address. */
@@ -17,6 +21,15 @@ export interface WayContext {
   tokenHint?: string
   /** `npm run cli -- login …` for this gateway. */
   loginCommand?: string
+  /** The saved gateway checked, when there is one (otherwise an address given with --url). */
+  profileName?: string
+}
+
+/** Where this gateway's settings are changed, in the app and on the command line. */
+function settingsPlace(w: WayContext): string {
+  return w.profileName
+    ? `In this app, edit the gateway "${w.profileName}" (CLI: npm run cli -- profile add --name <that name> … updates it)`
+    : 'In this app, edit the gateway (CLI: the AETHER_* environment variables of the command, or a profile: npm run cli -- profile add …)'
 }
 
 const DASHBOARD = 'Open the Cloudflare Zero Trust dashboard (one.dash.cloudflare.com)'
@@ -53,23 +66,64 @@ export function createServiceToken(w: WayContext): DoctorWayForward {
       'Go to Access → Service credentials → Service Tokens and choose Create Service Token.',
       'Give it a name, pick a duration, and choose Generate token.',
       'Copy the Client ID (it ends in ".access") and the Client Secret now: the secret is shown only once.',
-      `Add the token to a Service Auth policy of the application for ${w.appHost} (see "Add a Service Auth policy").`,
+      `Add the token to a Service Auth policy of the application for ${w.appHost}: Access → Applications → the application → Policies, a policy with Action "Service Auth" and Include "Service Token" → this token.`,
       'In this app, edit the gateway: Cloudflare Access → Service token, and enter the new Client ID and Client Secret (CLI: AETHER_CF_CLIENT_ID and AETHER_CF_CLIENT_SECRET, or profile add --access service-token).'
     ]
   }
 }
 
-export function signInWithEmail(w: WayContext): DoctorWayForward {
+/**
+ * Sign in as a person with the email one-time PIN. `page` is what the login page said: it offers
+ * email codes, or it could not be read (then the way is worded as a condition the operator checks).
+ */
+export function signInWithEmail(w: WayContext, page: 'offered' | 'unknown'): DoctorWayForward {
+  const cli = w.loginCommand
+    ? `On the command line: ${w.loginCommand} (opens the login page in the browser and keeps the sign-in in the keychain).`
+    : 'On the command line: npm run cli -- login --url <the wss:// address of the gateway>.'
   return {
     id: 'sign-in-email',
-    title: 'Sign in with email in the app',
+    title: page === 'offered' ? 'Sign in with email in the app' : 'If the login page offers email codes, sign in with email in the app',
     action: 'sign-in-email',
     steps: [
-      'In the gateway editor, set Cloudflare Access to "Email sign-in" and choose Sign in.',
-      'Enter your email on the Access login page, then the code Access mails you; the app keeps the sign-in in the keychain.',
+      ...(page === 'unknown'
+        ? [`The login page could not be read, so its sign-in methods are unknown: open https://${w.appHost} in a browser to see whether it asks for an email address.`]
+        : []),
+      'In the app, edit the gateway, set Cloudflare Access to "Email sign-in" and choose Sign in.',
+      cli,
+      'Enter your email on the Access login page, then the code Access mails you.',
       'Your email must be allowed by an Allow policy of the application (ask the Zero Trust administrator if the code never arrives).'
     ],
     ...(w.loginCommand ? { command: w.loginCommand } : {})
+  }
+}
+
+/** The Access credentials given could not be used (the run went on without them). */
+export function fixAccessCredentials(w: WayContext, problem: AppError): DoctorWayForward {
+  return {
+    id: 'fix-access-credentials',
+    title: 'Give one complete Cloudflare Access credential',
+    action: 'check-service-token',
+    steps: [
+      problem.message,
+      ...problem.nextSteps.map((s) => s.label),
+      `${settingsPlace(w)}: a service token needs both its Client ID and its Client Secret (AETHER_CF_CLIENT_ID and AETHER_CF_CLIENT_SECRET); an app token is AETHER_CF_APP_TOKEN or a sign-in; set one kind only.`,
+      'Run the doctor again.'
+    ]
+  }
+}
+
+/** Requests with a credential got no answer at all, while the one without credentials did. */
+export function silentCredentialedRequests(w: WayContext, what: string): DoctorWayForward {
+  return {
+    id: 'check-credentialed-requests',
+    title: `Find out where requests with the ${what} stop`,
+    action: 'check-network',
+    steps: [
+      `The login redirect comes from the Cloudflare edge; a request Access admits goes on to the origin. A request with the ${what} that never gets an answer stops at a rule of the edge or at the origin.`,
+      `Open the Cloudflare dashboard (dash.cloudflare.com), pick the zone of ${w.dialledHost}, and look in Security → Events for requests that were held or challenged.`,
+      'On the gateway host, check that the origin answers: the tunnel (cloudflared) is connected and the gateway is running and not overloaded.',
+      'Run the doctor again; a run that gets answers tells the token\u2019s verdict.'
+    ]
   }
 }
 
@@ -81,7 +135,7 @@ export function turnOffAccess(w: WayContext): DoctorWayForward {
     steps: [
       ...openApp(w),
       'Either delete the application, or add a policy with Action "Bypass" and Include "Everyone" for this host (Bypass skips every check: only do this when the gateway\u2019s own token is protection enough).',
-      'Then set Cloudflare Access to "None" for this gateway in the app and run the doctor again.'
+      'Then set Cloudflare Access to "None" for this gateway in the app (CLI: unset the AETHER_CF_* variables, or profile add --name <name> --access none) and run the doctor again.'
     ]
   }
 }
@@ -127,13 +181,28 @@ export function wafException(w: WayContext, rayId: string | undefined): DoctorWa
   }
 }
 
-/** A next step of an AppError as a way forward (network, TLS and gateway errors carry good ones). */
-export function fromNextStep(step: NextStep, index: number): DoctorWayForward {
+/**
+ * Error texts are written for a saved gateway ("in this profile"); an address given with --url
+ * has no profile, so they are reworded to what was given.
+ */
+function forTarget(label: string, w: WayContext | undefined): string {
+  if (!w || w.profileName) return label
+  return label
+    .replace(/\bthe gateway URL in this profile\b/gi, 'the gateway address given (--url)')
+    .replace(/\bas the CA file in this profile\b/gi, 'as the CA file (--ca-file)')
+    .replace(/\s+in this profile\b/gi, '')
+}
+
+/**
+ * A next step of an AppError as a way forward (network, TLS and gateway errors carry good ones).
+ * The step is one sentence, so it is the title and there are no separate steps to repeat it.
+ */
+export function fromNextStep(step: NextStep, index: number, w?: WayContext): DoctorWayForward {
   return {
     id: `${step.action}${index > 0 ? `-${index + 1}` : ''}`,
-    title: step.label,
+    title: forTarget(step.label, w),
     action: step.action,
-    steps: [step.label],
+    steps: [],
     ...(step.command ? { command: step.command } : {})
   }
 }

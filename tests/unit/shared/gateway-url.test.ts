@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isLoopbackHost, parseGatewayUrl } from '../../../src/shared/gateway-url'
+import { displayGatewayUrl, gatewayUrlSecrets, isLoopbackHost, parseGatewayUrl } from '../../../src/shared/gateway-url'
 
 describe('gateway URL parsing', () => {
   it('accepts ws and wss with ports, paths and IPv6', () => {
@@ -46,5 +46,50 @@ describe('gateway URL parsing', () => {
   it('knows loopback hosts', () => {
     expect(['localhost', '127.0.0.1', '127.10.0.2', '::1', 'app.localhost'].every(isLoopbackHost)).toBe(true)
     expect(['example.com', '10.0.0.1', '128.0.0.1'].some(isLoopbackHost)).toBe(false)
+  })
+
+  it('refuses host names no resolver can look up: a label over 63 characters, a name over 253', () => {
+    for (const [input, message] of [
+      [`wss://${'a'.repeat(5000)}.com`, /5004 characters long; a DNS name has at most 253/],
+      [`wss://${'a'.repeat(64)}.example.com`, /64 characters long; DNS allows at most 63/],
+      [`wss://${Array(64).fill('abc').join('.')}`, /255 characters long/]
+    ] as const) {
+      const r = parseGatewayUrl(input)
+      expect(r.ok).toBe(false)
+      if (!r.ok) {
+        expect(r.error.code).toBe('INVALID_URL')
+        expect(r.error.message).toMatch(message)
+      }
+    }
+    // At the limits, and with the trailing dot of a fully qualified name: accepted.
+    expect(parseGatewayUrl(`wss://${'a'.repeat(63)}.example.com`).ok).toBe(true)
+    const longest = `${Array(63).fill('abc').join('.')}.a`
+    expect(longest).toHaveLength(253)
+    expect(parseGatewayUrl(`wss://${longest}./`).ok).toBe(true)
+    expect(parseGatewayUrl('ws://[::1]:18789').ok).toBe(true)
+  })
+})
+
+describe('gateway URL display', () => {
+  it('removes the user name and password, and replaces query values and the fragment', () => {
+    expect(displayGatewayUrl('ws://user:s3cr3tpw@127.0.0.1:1')).toBe('ws://127.0.0.1:1')
+    expect(displayGatewayUrl('wss://a@b:c@gw.example.com/x')).toBe('wss://gw.example.com/x')
+    expect(displayGatewayUrl('user:pw@gw.example.com')).toBe('gw.example.com')
+    expect(displayGatewayUrl('ws://127.0.0.1:1/?token=QUERYSECRET123&x&b=2')).toBe('ws://127.0.0.1:1/?token=[redacted]&[redacted]&b=[redacted]')
+    expect(displayGatewayUrl('ws://127.0.0.1:1/#password=FRAGSECRET')).toBe('ws://127.0.0.1:1/#[redacted]')
+    expect(displayGatewayUrl('wss://gw.example.com/path@x?')).toBe('wss://gw.example.com/path@x?')
+    expect(displayGatewayUrl('wss://gw.example.com/#')).toBe('wss://gw.example.com/')
+  })
+  it('is one line and at most 200 characters', () => {
+    expect(displayGatewayUrl('wss://gw.example.com/\n\r\u001b[2Jfake line\u200b')).toBe('wss://gw.example.com/ [2Jfake line')
+    const long = displayGatewayUrl(`wss://${'a'.repeat(5000)}.com`)
+    expect(long).toHaveLength(200)
+    expect(long.endsWith('\u2026')).toBe(true)
+  })
+  it('lists the parts that may be credentials, for the report\u2019s last-guard redactor', () => {
+    expect(gatewayUrlSecrets('ws://user:s3cr3tpw@h/?token=QUERY%20SECRET#FRAGSECRET')).toEqual(
+      expect.arrayContaining(['user:s3cr3tpw', 's3cr3tpw', 'QUERY%20SECRET', 'QUERY SECRET', 'FRAGSECRET'])
+    )
+    expect(gatewayUrlSecrets('wss://gw.example.com/')).toEqual([])
   })
 })

@@ -82,6 +82,16 @@ export const appTokenStep: DoctorStepDefinition = {
     if (probes.length === 0) {
       return { status: 'pass', summary: 'The app token\u2019s claims are in order (type app, not expired).', details }
     }
+    if (!admitted && probes.every((p) => p.httpStatus === null)) {
+      const first = ctx.findings.appToken.probes.find((r) => r.error)?.error
+      return {
+        status: 'fail',
+        summary: `The claims look right, but neither request with the token got an answer${first ? ` (${first.title.toLowerCase()})` : ''}, so whether Access accepts it is unknown.`,
+        details,
+        probes,
+        ...(first ? { code: first.code } : {})
+      }
+    }
     if (!admitted) {
       const code = ctx.findings.appToken.probes.find((r) => r.error)?.error?.code
       return {

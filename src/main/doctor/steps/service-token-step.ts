@@ -66,9 +66,23 @@ export const serviceTokenStep: DoctorStepDefinition = {
       }
     }
     const first = results.find((r) => r.error)?.error
+    const silent = results.filter((r) => r.probe.httpStatus === null).length
+    if (silent === results.length) {
+      // No answer is no refusal: nothing is known about the token itself.
+      return {
+        status: 'fail',
+        summary: `None of the ${results.length} requests with the service token got an answer${first ? ` (${first.title.toLowerCase()})` : ''}, so whether Access accepts the token is unknown.`,
+        details,
+        probes,
+        ...(first ? { code: first.code } : {})
+      }
+    }
     return {
       status: 'fail',
-      summary: 'Cloudflare Access did not accept the service token in any of the forms tried.',
+      summary:
+        silent > 0
+          ? `Cloudflare Access did not accept the service token in any of the forms that got an answer; ${silent} of ${results.length} got no answer.`
+          : 'Cloudflare Access did not accept the service token in any of the forms tried.',
       details,
       probes,
       ...(first ? { code: first.code } : {})

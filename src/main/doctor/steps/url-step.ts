@@ -1,5 +1,5 @@
 /** Step 1: the address itself (scheme, host, port, path; `https://` is read as `wss://`). */
-import { isLoopbackHost, parseGatewayUrl } from '../../../shared/gateway-url'
+import { displayGatewayUrl, isLoopbackHost, parseGatewayUrl } from '../../../shared/gateway-url'
 import { facts, type DoctorStepDefinition } from '../context'
 
 export const urlStep: DoctorStepDefinition = {
@@ -14,11 +14,13 @@ export const urlStep: DoctorStepDefinition = {
     }
     const url = parsed.value
     ctx.findings.url = url
+    // Query values may be credentials the parser does not know by name: shown by name only.
+    const path = displayGatewayUrl(url.path)
     const details = facts([
       ['scheme', url.secure ? 'wss:// (TLS)' : 'ws:// (plain)'],
       ['host', url.host],
       ['port', url.port],
-      ['path', url.path]
+      ['path', path]
     ])
     for (const note of url.notes) details.push({ label: 'note', value: note })
     const plainRemote = !url.secure && !isLoopbackHost(url.host)
@@ -29,6 +31,6 @@ export const urlStep: DoctorStepDefinition = {
         details
       }
     }
-    return { status: 'pass', summary: `${url.secure ? 'A TLS' : 'A plain'} WebSocket address: ${url.host}, port ${url.port}, path ${url.path}.`, details }
+    return { status: 'pass', summary: `${url.secure ? 'A TLS' : 'A plain'} WebSocket address: ${url.host}, port ${url.port}, path ${path}.`, details }
   }
 }
