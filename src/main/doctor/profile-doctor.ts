@@ -78,7 +78,9 @@ export class ProfileDoctor {
       ...(profile.access.aud ? { expectedAud: profile.access.aud } : {}),
       targetId: profile.id,
       profileName: profile.name,
-      notes: note
+      notes: note,
+      // The connection would not even start with these credentials: the verdict says why.
+      ...(resolved.error.code === 'INVALID_URL' ? {} : { credentialProblem: resolved.error })
     }
   }
 }

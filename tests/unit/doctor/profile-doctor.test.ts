@@ -79,6 +79,8 @@ describe('ProfileDoctor', () => {
     const result = await doctor.run(profile({ mode: 'email-otp' }))
     expect(result.ok && result.value.report.notes.some((n) => /checked without them/.test(n))).toBe(true)
     expect(result.ok && result.value.report.accessMode).toBe('none')
+    // DNS fails first here; the missing sign-in is still named among the causes.
+    expect(result.ok && result.value.report.verdict.causes.some((c) => c.code === 'ACCESS_LOGIN_REQUIRED')).toBe(true)
   })
 
   it('runs once per profile at a time, and cancel ends the run', async () => {
