@@ -14,7 +14,7 @@
  * The token itself is never printed, in either output mode. Ctrl-C cancels (exit 130).
  */
 import { appError, type AppError } from '../../shared/errors'
-import { parseGatewayUrl } from '../../shared/gateway-url'
+import { displayGatewayUrl, parseGatewayUrl } from '../../shared/gateway-url'
 import type { GatewayProfile } from '../../shared/profile'
 import {
   discoverAccessApp,
@@ -105,8 +105,9 @@ export async function runLogin(args: LoginArgs, ctx: CliContext, deps: LoginDeps
   if (!parsed.ok) return ctx.fail(parsed.error)
   const gateway = parsed.value
   if (!gateway.secure) {
-    // Quote what was typed: the parser turns http:// into ws://, which the user never wrote.
-    const typed = rawUrl.trim()
+    // Quote what was typed (the parser turns http:// into ws://, which the user never wrote),
+    // without its user name, password, query values or fragment.
+    const typed = displayGatewayUrl(rawUrl)
     const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(typed)?.[1]?.toLowerCase() ?? 'ws:'
     return ctx.fail(
       invalid(

@@ -23,7 +23,9 @@ const SECRET_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential|cookie|
 // link text comes from outside and must not hide or reorder what the person reads.
 const INVISIBLE = /[\p{Cc}\p{Cf}\u034f\u115f\u1160\u180e\u3164\uffa0]/gu
 /** A path segment that looks like a token (a JWT, or a long run of base64/hex characters). */
-const TOKEN_LIKE_SEGMENT = /^(eyJ[A-Za-z0-9_-]{8,}|[A-Za-z0-9_~+=.-]{32,})$/
+const TOKEN_LIKE_SEGMENT = /^(eyJ[A-Za-z0-9_-]{8,}|[A-Za-z0-9_~+=./-]{32,})$/
+/** Somewhere in a display name: a JWT or a long token-like run. */
+const TOKEN_LIKE_TEXT = /eyJ[A-Za-z0-9_-]{8,}|[A-Za-z0-9_~+=/-]{32,}/
 
 /** Text from the link made safe to show: no invisible characters, one line, bounded. */
 function shown(text: string, max = 40): string {
@@ -85,11 +87,16 @@ export function parseDeepLink(link: string): DeepLinkResult {
   if (gatewayUrl.search !== '' || gatewayUrl.hash !== '' || raw.includes('?') || raw.includes('#')) {
     return refuse('The gateway address in the link has a query or fragment, where credentials travel; links never carry secrets. Enter the address in the gateway editor.')
   }
+  // `;name=value` path parameters and encoded slashes are other places a credential can hide.
+  if (/;|%2f|%5c/i.test(gatewayUrl.pathname)) {
+    return refuse('The gateway address in the link has path parameters or encoded slashes; links never carry secrets. Enter the address in the gateway editor.')
+  }
   if (gatewayUrl.pathname.split('/').some((segment) => TOKEN_LIKE_SEGMENT.test(decodeURIComponentSafe(segment)))) {
     return refuse('The gateway address in the link has a part that looks like a token; links never carry secrets.')
   }
 
   const name = shown(url.searchParams.get('name') ?? '', MAX_NAME_LENGTH)
+  if (TOKEN_LIKE_TEXT.test(name)) return refuse('The gateway name in the link looks like a token; links never carry secrets.')
   return { ok: true, request: name ? { url: gateway.value.href, name } : { url: gateway.value.href } }
 }
 

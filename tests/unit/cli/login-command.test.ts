@@ -206,6 +206,14 @@ describe('login failures', () => {
     expect(message).not.toContain('ws://gw.example.com/')
   })
 
+  it('the refusal of a plain address shows no password, query value or fragment of it', async () => {
+    for (const url of ['http://x/#password=FRAGSECRET', 'http://x/?q=QUERYSECRET123', 'ws://u:PWSECRET@x/']) {
+      const h = harness({ json: true, env })
+      expect(await runLogin(login({ url }), h.ctx, deps(fakeEdge().http))).toBe(2)
+      expect(JSON.stringify(h.lines())).not.toMatch(/FRAGSECRET|QUERYSECRET123|PWSECRET/)
+    }
+  })
+
   it('an edge that never answers: --timeout bounds the discovery too, and the error names that limit (exit 7)', async () => {
     const clock = { ms: NOW_MS }
     const limits: number[] = []

@@ -18,7 +18,7 @@ describe('deep links', () => {
       ok: true,
       request: { url: 'wss://g.example.com/', name: 'Prod box' }
     })
-    const long = parseDeepLink(link({ url: 'wss://g.example.com', name: 'x'.repeat(500) }))
+    const long = parseDeepLink(link({ url: 'wss://g.example.com', name: 'Prod box '.repeat(60) }))
     expect(long.ok && long.request.name?.length).toBe(100)
   })
 
@@ -64,11 +64,20 @@ describe('deep links', () => {
     'wss://gw.example.com/ws#access=abc',
     'wss://gw.example.com/ws?',
     'wss://gw.example.com/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln/ws',
-    'wss://gw.example.com/ws/0123456789abcdef0123456789abcdef'
+    'wss://gw.example.com/ws/0123456789abcdef0123456789abcdef',
+    'wss://gw.example.com/hunter2%2Fhunter2hunter2hunter2hunter2hunter2',
+    'wss://gw.example.com/path;password=hunter2',
+    'wss://gw.example.com/;=hunter2'
   ])('refuses a gateway address that could carry a credential: %s', (url) => {
     const result = parseDeepLink(link({ url }))
     expect(result.ok).toBe(false)
     expect(JSON.stringify(result)).not.toMatch(/hunter2|123456|eyJhbGci|0123456789abcdef0123/)
+  })
+
+  it('refuses a display name that looks like a token', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'
+    expect(parseDeepLink(link({ url: 'wss://g.example.com', name: `Prod ${jwt}` })).ok).toBe(false)
+    expect(parseDeepLink(link({ url: 'wss://g.example.com', name: 'Prod gateway (eu-west)' })).ok).toBe(true)
   })
 
   it('shows no control or invisible characters in a refusal or a name', () => {
