@@ -127,9 +127,20 @@ export function formatError(error: AppError): string {
   if (error.nextSteps.length > 0) {
     lines.push('  What to do:')
     for (const step of error.nextSteps) {
-      lines.push(`    - ${step.label}`)
+      lines.push(`    - ${step.label}${TERMINAL_HINTS[step.action] ? ` ${TERMINAL_HINTS[step.action]}` : ''}`)
       if (step.command) lines.push(`        ${step.command}`)
     }
   }
   return lines.join('\n')
+}
+
+/**
+ * Next steps are worded for the app's fields too; in a terminal, say where the value goes.
+ * (Secrets are never taken from the command line, only from the environment or the keychain.)
+ */
+const TERMINAL_HINTS: Partial<Record<AppError['nextSteps'][number]['action'], string>> = {
+  'check-gateway-token': '(On the command line: set AETHER_GATEWAY_TOKEN, or save it in a profile.)',
+  'add-service-token': '(On the command line: set AETHER_CF_CLIENT_ID and AETHER_CF_CLIENT_SECRET.)',
+  'check-service-token': '(On the command line: check AETHER_CF_CLIENT_ID and AETHER_CF_CLIENT_SECRET.)',
+  'add-ca-file': '(On the command line: --ca-file PATH.)'
 }

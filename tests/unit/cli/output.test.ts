@@ -70,3 +70,14 @@ describe('formatError', () => {
     expect(formatError(appError('GATEWAY_REJECTED', 'R', 'm', { details: { gatewayMessage: 'a\nerror: fake\n  line' } }))).toContain('Gateway said: a error: fake line')
   })
 })
+
+describe('next steps in a terminal', () => {
+  it('say where a value goes on the command line, since there is no field to type it in', () => {
+    const text = formatError(
+      appError('GATEWAY_TOKEN_MISMATCH', 'Wrong token', 'The gateway refused the token.', {
+        nextSteps: [{ action: 'check-gateway-token', label: 'Enter the gateway token for this gateway.' }]
+      })
+    )
+    expect(text).toContain('Enter the gateway token for this gateway. (On the command line: set AETHER_GATEWAY_TOKEN, or save it in a profile.)')
+  })
+})
