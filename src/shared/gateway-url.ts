@@ -47,6 +47,19 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   if (/^[a-z][a-z0-9+.-]*:\/\/\//i.test(raw)) {
     return fail(invalid('The gateway address has no host name after the scheme.'))
   }
+  // A scheme that is there but mistyped ("ws:/host", "wss//host", "wss:\\host") is named as
+  // such: telling the operator to add a scheme they already typed sends them looking elsewhere.
+  const nearScheme = /^(wss?|https?)(:?)([/\\]*)/i.exec(raw)
+  if (nearScheme && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) && (nearScheme[2] === ':' ? !/^\d/.test(raw.slice(nearScheme[0].length)) : nearScheme[3] !== '')) {
+    const scheme = (nearScheme[1] ?? '').toLowerCase()
+    return fail(
+      invalid(
+        nearScheme[2] === ':'
+          ? `The gateway address has the scheme ${scheme}: but not the two slashes after it: write ${scheme}:// followed by the host, for example ${scheme}://gateway.example.com.`
+          : `The gateway address is missing the colon after ${scheme}: write ${scheme}:// followed by the host, for example ${scheme}://gateway.example.com.`
+      )
+    )
+  }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     // "gateway.example.com" or "127.0.0.1:18789": say which scheme to add rather than guessing.
     return fail(
@@ -136,6 +149,15 @@ function hostNameProblem(hostname: string): string | undefined {
 /** What {@link displayGatewayUrl} puts in place of a query value or a fragment. */
 export const URL_REDACTED = '[redacted]'
 
+/**
+ * A user name and password at the start of an address, also in text that is not a valid URL:
+ * after a scheme-like prefix followed by any slashes or backslashes ("ws:/u:pw@h", "wss//u:pw@h",
+ * "wss:/\\u:pw@h"), after a bare scheme ("ws:u:pw@h"), or at the very start ("u:pw@h"). A near
+ * miss is exactly what a person types, so only an exact "//" would leave a password printed.
+ * Group 1 is the prefix kept; group 2 the user info, up to the last "@" before a / ? or #.
+ */
+const USERINFO = /^((?:[a-z][a-z0-9+.-]*:?)?[/\\]+|(?:wss?|https?):)?([^/?#]*)@/i
+
 /** Longest address shown in a report or a progress line. */
 const MAX_DISPLAY = 200
 
@@ -149,7 +171,7 @@ export function displayGatewayUrl(input: string, max = MAX_DISPLAY): string {
   // eslint-disable-next-line no-control-regex
   let text = String(input ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(INVISIBLE_ALL, '').replace(/\s+/g, ' ').trim()
   // User name and password: up to the last "@" of the authority (before the first / ? or #).
-  text = text.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?([^/?#]*)@/i, (_m, scheme: string | undefined) => scheme ?? '')
+  text = text.replace(USERINFO, (_m, prefix: string | undefined) => prefix ?? '')
   const hash = text.indexOf('#')
   let fragment = ''
   if (hash >= 0) {
@@ -181,7 +203,7 @@ export function displayGatewayUrl(input: string, max = MAX_DISPLAY): string {
 export function gatewayUrlSecrets(input: string): string[] {
   const raw = String(input ?? '').trim()
   const out: string[] = []
-  const userinfo = /^(?:[a-z][a-z0-9+.-]*:)?\/\/([^/?#]*)@/i.exec(raw)?.[1]
+  const userinfo = USERINFO.exec(raw)?.[2]
   if (userinfo) {
     const colon = userinfo.indexOf(':')
     out.push(userinfo, colon >= 0 ? userinfo.slice(colon + 1) : userinfo, ...(colon > 0 ? [userinfo.slice(0, colon)] : []))

@@ -103,6 +103,26 @@ describe('credentials in the address', () => {
     }
   })
 
+  // Near misses of "ws://" are refused by step 1, but still shown back: without the password.
+  it.each(['ws:/u:s3cr3tpw@127.0.0.1:1', 'wss//u:s3cr3tpw@host', 'wss:/\\u:s3cr3tpw@host', 'ws:/\\\\u:s3cr3tpw@host'])(
+    '%s: a mistyped scheme does not let the password through',
+    async (url) => {
+      const human = await cli(['doctor', '--url', url])
+      expect(human.code).toBe(2)
+      expect(human.stderr).toMatch(/^Checking /m)
+      expect(human.stdout).toMatch(/^# Connection doctor: /)
+      const json = await cli(['doctor', '--url', url, '--json'])
+      const report = onlyDocument(json)
+      expect(report.url).not.toContain('@')
+      expect(report.steps[0]).toMatchObject({ id: 'url', status: 'fail', code: 'INVALID_URL' })
+      expect(report.steps[0]?.summary).not.toMatch(/needs a scheme/)
+      for (const run of [human, json]) {
+        expect(run.stdout).not.toContain('s3cr3tpw')
+        expect(run.stderr).not.toContain('s3cr3tpw')
+      }
+    }
+  )
+
   it('the progress line is one line and shortened', async () => {
     const run = await cli(['doctor', '--url', `wss://${'a'.repeat(300)}.com/\nFAKE LINE`])
     const checking = run.stderr.split('\n').filter((l) => l.startsWith('Checking'))

@@ -12,9 +12,82 @@ export const STATUS_MARK: Record<DoctorStepStatus, string> = {
   skip: '⏭️ skip'
 }
 
-/** Text safe inside a table cell or a list item: one line, no pipes or HTML breaking out. */
-function cell(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').trim()
+/**
+ * Text safe inside a table cell or a list item: one line, no pipe ending the cell and no raw
+ * HTML, yet readable as it is in a terminal. Code spans (and the commands in the text, made
+ * into code spans) stay literal: a command must work when copied. In the prose a "<" is
+ * backslash-escaped only where Markdown would read it as a tag, a comment or an autolink; never
+ * with an HTML entity, which a terminal would print as is.
+ */
+export function cell(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  return splitCode(line)
+    .map(([code, part]) => (code ? codeSpan(part) : part.replace(/\|/g, '\\|').replace(/<(?=[a-z/!?])/gi, '\\<')))
+    .join('')
+}
+
+/** A code span around `text`, with a fence longer than any backtick run inside it. */
+function codeSpan(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length))
+  const fence = '`'.repeat(longest + 1)
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : ''
+  // A pipe ends a table cell even inside a code span (GitHub's tables), so it stays escaped.
+  return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`
+}
+
+const COMMAND = 'npm run cli -- '
+
+/**
+ * The text as [isCode, part] pieces: the code spans it already has, and each command
+ * ("npm run cli -- …") up to the punctuation that ends it, a "(" that starts a remark, or the
+ * end. A placeholder such as "<the wss:// address of the gateway>" or a quoted word is one
+ * argument, spaces and all.
+ */
+function splitCode(text: string): [boolean, string][] {
+  const out: [boolean, string][] = []
+  let prose = ''
+  let i = 0
+  while (i < text.length) {
+    if (text[i] === '`') {
+      const run = /^`+/.exec(text.slice(i))?.[0] ?? '`'
+      const close = text.indexOf(run, i + run.length)
+      if (close > i) {
+        out.push([false, prose], [true, text.slice(i + run.length, close).replace(/^ (.*) $/, '$1')])
+        prose = ''
+        i = close + run.length
+        continue
+      }
+    }
+    if (text.startsWith(COMMAND, i)) {
+      const end = commandEnd(text, i + COMMAND.length)
+      out.push([false, prose], [true, text.slice(i, end).trimEnd()])
+      prose = ''
+      i = end
+      continue
+    }
+    prose += text[i]
+    i += 1
+  }
+  out.push([false, prose])
+  return out.filter(([, part]) => part !== '')
+}
+
+function commandEnd(text: string, from: number): number {
+  let i = from
+  while (i < text.length) {
+    const c = text[i]
+    if (c === '<' || c === "'" || c === '"') {
+      const close = text.indexOf(c === '<' ? '>' : c, i + 1)
+      if (close < 0) return text.length
+      i = close + 1
+      continue
+    }
+    if (c === ' ' && text[i + 1] === '(') return i
+    if (c === ')') return i
+    if ((c === '.' || c === ',' || c === ';' || c === ':') && (i + 1 === text.length || text[i + 1] === ' ')) return i
+    i += 1
+  }
+  return i
 }
 
 function seconds(ms: number): string {

@@ -8,7 +8,7 @@
  */
 import { shellWord } from '../../shared/shell-word'
 import { appError, categoryOf, type AppError, type ErrorCode } from '../../shared/errors'
-import { displayGatewayUrl } from '../../shared/gateway-url'
+import { displayGatewayUrl, isLoopbackHost } from '../../shared/gateway-url'
 import type { DoctorCause, DoctorLikelihood, DoctorVerdict, DoctorWayForward } from '../../shared/doctor-report'
 import type { Findings, DoctorInput, ProbeFinding } from './context'
 import {
@@ -88,12 +88,13 @@ function answered(p: ProbeFinding): boolean {
  * origin behind it does not answer credentialed requests. A refusal verdict here would send the
  * operator to the dashboard for a policy that may be fine.
  */
-function noAnswerVerdict(probes: ProbeFinding[], f: Findings, w: WayContext, what: string): Built {
+function noAnswerVerdict(probes: ProbeFinding[], f: Findings, w: WayContext, what: string, more: { which?: string; evidence?: string[] } = {}): Built {
   const error = probes.find((p) => p.error)?.error ?? appError('CONNECTION_CLOSED', 'No answer', `None of the requests with the ${what} got an answer.`)
   const timedOut = error.code === 'TIMEOUT' || error.code === 'REQUEST_TIMEOUT'
   const evidence = [
-    `None of the ${probes.length} requests with the ${what} got an answer: ${probes.map(statusText).join('; ')}.`,
+    `${probes.length === 1 ? 'The request' : `None of the ${probes.length} requests`} with the ${what}${more.which ? ` ${more.which}` : ''} ${probes.length === 1 ? 'got no answer' : 'got an answer'}: ${probes.map(statusText).join('; ')}.`,
     ...(f.plain ? [`The same address answered the request without credentials (HTTP ${f.plain.status}${f.plain.behindAccess ? ', from Cloudflare Access' : ''}), so the way there works.`] : []),
+    ...(more.evidence ?? []),
     error.message
   ]
   const cause: DoctorCause = {
@@ -108,6 +109,11 @@ function noAnswerVerdict(probes: ProbeFinding[], f: Findings, w: WayContext, wha
   // The classifier's other causes stay, below the one the evidence points at.
   const others = causesFromError(error, []).slice(1).map((c) => ({ ...c, likelihood: c.likelihood === 'high' ? ('medium' as const) : c.likelihood }))
   return { causes: [cause, ...others], ways: [silentCredentialedRequests(w, what), ...waysFromError(error, w)], error, code: error.code }
+}
+
+/** The probes that sent the token as configured in the two standard headers (over HTTP/2 or HTTP/1.1). */
+function isStandardHeaders(p: ProbeFinding): boolean {
+  return p.probe.id === 'standard' || p.probe.id === 'http1'
 }
 
 function statusText(p: ProbeFinding): string {
@@ -154,13 +160,28 @@ function serviceTokenVerdict(input: DoctorInput, f: Findings, w: WayContext): Bu
   }
 
   if (probes.length > 0 && !probes.some(answered)) return noAnswerVerdict(probes, f, w, 'service token')
+  // The token as configured is judged on the two standard headers alone (the variants are other
+  // credentials to Access): when neither of those got an answer, nothing is known about it, and
+  // a variant's refusal says only that Access does not read that form.
+  const standardProbes = probes.filter(isStandardHeaders)
+  if (standardProbes.length > 0 && !standardProbes.some(answered)) {
+    const variants = probes.filter((p) => !isStandardHeaders(p) && answered(p))
+    const single = variants.find((p) => p.probe.id === 'single-header' && p.probe.outcome === 'refused')
+    return noAnswerVerdict(standardProbes, f, w, 'service token', {
+      which: 'in the standard headers (CF-Access-Client-Id and CF-Access-Client-Secret)',
+      evidence: [
+        ...(variants.length > 0 ? [`Only other forms got an answer (${variants.map(statusText).join('; ')}); they are other credentials to Access and say nothing about the token as configured.`] : []),
+        ...(single ? ['The single-header form got the login redirect: single-header mode (read_service_tokens_from_header) is off for this application, which is the usual setting.'] : [])
+      ]
+    })
+  }
   const unanswered = probes.filter((p) => !answered(p)).length
   const thatAnswered = unanswered > 0 ? ' that got an answer' : ''
 
   const refusals = probes.filter((p) => p.probe.outcome === 'refused')
   const recognised = probes.some((p) => p.probe.serviceTokenStatus === true || (p.error?.code === 'ACCESS_FORBIDDEN' && p.probe.httpStatus === 403))
   // Judged on the probes that sent the two standard headers: the variants are other tokens to Access.
-  const core = refusals.filter((p) => p.probe.id === 'standard' || p.probe.id === 'http1')
+  const core = refusals.filter(isStandardHeaders)
   const cannotAuthenticate = core.length > 0 && core.every((p) => p.error?.code === 'ACCESS_UNAUTHORIZED' && p.probe.httpStatus === 401)
   const plainAud = f.plain?.aud
   const savedAud = input.expectedAud?.toLowerCase()
@@ -262,6 +283,16 @@ function appTokenVerdict(f: Findings, w: WayContext): Built | undefined {
     }
   }
   if (at.probes.length > 0 && !at.probes.some(answered)) return noAnswerVerdict(at.probes, f, w, 'app token')
+  // A refusal in one form with no answer in the other is no verdict on the session: a revoked
+  // session is refused both ways, and the silent form may be the one this application reads.
+  const silent = at.probes.filter((p) => !answered(p))
+  if (!at.admitted && silent.length > 0) {
+    const spoke = at.probes.filter(answered)
+    return noAnswerVerdict(silent, f, w, 'app token', {
+      which: `as the ${silent.map((p) => p.probe.label.replace(/ only$/, '')).join(' and ')}`,
+      evidence: [`The other form got an answer (${spoke.map(statusText).join('; ')}), but a refusal in one form alone does not say the session was ended or revoked.`]
+    })
+  }
   if (at.probes.length > 0 && !at.admitted) {
     const first = at.probes.find((p) => p.error)?.error
     const code: ErrorCode = first?.code ?? 'ACCESS_APP_TOKEN_REJECTED'
@@ -297,6 +328,9 @@ export function buildVerdict(input: DoctorInput, f: Findings): DoctorVerdict {
     ...(f.plain?.aud ? { aud: f.plain.aud } : {}),
     ...(clientIdHint(input) ? { tokenHint: clientIdHint(input) } : {}),
     ...(input.profileName ? { profileName: input.profileName } : {}),
+    // The dialled address's own web origin (its port kept), unless Access matched another host.
+    ...(url && (!matched || matched.replace(/:\d+$/, '').toLowerCase() === url.host.toLowerCase()) ? { webAddress: url.webOrigin } : {}),
+    ...(url && !url.secure && isLoopbackHost(url.host) ? { plainLoopback: true } : {}),
     ...(input.profileName
       ? { loginCommand: `npm run cli -- login --profile ${shellWord(input.profileName)}` }
       : url?.secure

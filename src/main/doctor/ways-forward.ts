@@ -23,12 +23,19 @@ export interface WayContext {
   loginCommand?: string
   /** The saved gateway checked, when there is one (otherwise an address given with --url). */
   profileName?: string
+  /**
+   * The web address of the application to open in a browser, port included (`http://127.0.0.1:18901`
+   * for `ws://127.0.0.1:18901`): without the port it would be another server.
+   */
+  webAddress?: string
+  /** The address is a plain ws:// one to this computer, which no sign-in command accepts. */
+  plainLoopback?: boolean
 }
 
 /** Where this gateway's settings are changed, in the app and on the command line. */
 function settingsPlace(w: WayContext): string {
   return w.profileName
-    ? `In this app, edit the gateway "${w.profileName}" (CLI: npm run cli -- profile add --name <that name> … updates it)`
+    ? `In this app, edit the gateway "${w.profileName}" (CLI: to update it, npm run cli -- profile add --name <that name> …)`
     : 'In this app, edit the gateway (CLI: the AETHER_* environment variables of the command, or a profile: npm run cli -- profile add …)'
 }
 
@@ -79,14 +86,17 @@ export function createServiceToken(w: WayContext): DoctorWayForward {
 export function signInWithEmail(w: WayContext, page: 'offered' | 'unknown'): DoctorWayForward {
   const cli = w.loginCommand
     ? `On the command line: ${w.loginCommand} (opens the login page in the browser and keeps the sign-in in the keychain).`
-    : 'On the command line: npm run cli -- login --url <the wss:// address of the gateway>.'
+    : w.plainLoopback
+      ? // login refuses ws://, and a gateway on this computer has no wss:// address to name instead.
+        'On the command line, sign-in takes the gateway’s wss:// address only (Cloudflare Access protects TLS hosts); this address is a plain ws:// one on this computer.'
+      : 'On the command line: npm run cli -- login --url <the wss:// address of the gateway>.'
   return {
     id: 'sign-in-email',
     title: page === 'offered' ? 'Sign in with email in the app' : 'If the login page offers email codes, sign in with email in the app',
     action: 'sign-in-email',
     steps: [
       ...(page === 'unknown'
-        ? [`The login page could not be read, so its sign-in methods are unknown: open https://${w.appHost} in a browser to see whether it asks for an email address.`]
+        ? [`The login page could not be read, so its sign-in methods are unknown: open ${w.webAddress ?? `https://${w.appHost}`} in a browser to see whether it asks for an email address.`]
         : []),
       'In the app, edit the gateway, set Cloudflare Access to "Email sign-in" and choose Sign in.',
       cli,
@@ -135,7 +145,7 @@ export function turnOffAccess(w: WayContext): DoctorWayForward {
     steps: [
       ...openApp(w),
       'Either delete the application, or add a policy with Action "Bypass" and Include "Everyone" for this host (Bypass skips every check: only do this when the gateway\u2019s own token is protection enough).',
-      'Then set Cloudflare Access to "None" for this gateway in the app (CLI: unset the AETHER_CF_* variables, or profile add --name <name> --access none) and run the doctor again.'
+      'Then set Cloudflare Access to "None" for this gateway in the app (CLI: unset the AETHER_CF_* variables, or npm run cli -- profile add --name <name> --access none) and run the doctor again.'
     ]
   }
 }

@@ -5,7 +5,7 @@ import { appError } from '../../../src/shared/errors'
 import type { AccessCredentials } from '../../../src/main/cf-access/access-credentials'
 import type { DoctorInput } from '../../../src/main/doctor/context'
 import type { DoctorHttpRequest } from '../../../src/main/doctor/ports'
-import { renderDoctorMarkdown } from '../../../src/main/doctor/markdown'
+import { cell, renderDoctorMarkdown } from '../../../src/main/doctor/markdown'
 import { runDoctor } from '../../../src/main/doctor/run-doctor'
 import { answer, errno, fakePorts, type FakeOptions } from './fakes'
 
@@ -84,6 +84,45 @@ describe('probes that get no answer', () => {
     expect(report.verdict.causes[0]?.id).toBe('no-service-auth-policy')
     expect(report.verdict.causes[0]?.evidence.join(' ')).toMatch(/every form that got an answer.*1 of the 5 forms got no answer/)
     expect(report.steps.find((s) => s.id === 'service-token')?.summary).toMatch(/1 of 5 got no answer/)
+  })
+
+  it('the standard headers unanswered: no verdict on the token, whatever the single-header form got', async () => {
+    // Silent for the two standard headers (and the variants that send them), a 302 for the single header.
+    const http: FakeOptions['http'] = (req) => {
+      if (req.url.includes(TEAM)) return answer(200, {}, LOGIN_PAGE)
+      if (Object.keys(req.headers).some((k) => /^cf-access-client-id$/i.test(k))) return Promise.reject(errno('ETIMEDOUT'))
+      return loginRedirect()
+    }
+    const report = await run({ access: ST }, { http, gateway: refused })
+    const step = report.steps.find((s) => s.id === 'service-token')
+    expect(step?.probes?.find((p) => p.id === 'single-header')?.httpStatus).toBe(302)
+    expect(step?.summary).toMatch(/standard headers got no answer/)
+    expect(step?.summary).not.toMatch(/did not accept/)
+    expect(report.verdict.causes[0]).toMatchObject({ id: 'timeout', likelihood: 'high', code: 'TIMEOUT' })
+    const ids = report.verdict.causes.map((c) => c.id)
+    expect(ids).not.toContain('no-service-auth-policy')
+    expect(ids).not.toContain('token-expired-or-revoked')
+    expect(ids).not.toContain('token-not-in-policy')
+    const evidence = report.verdict.causes[0]?.evidence.join(' ') ?? ''
+    expect(evidence).toMatch(/standard headers/)
+    expect(evidence).toMatch(/single-header mode \(read_service_tokens_from_header\) is off/)
+    expect(JSON.stringify(report.verdict)).not.toMatch(/never recognised/)
+    expect(report.verdict.code).toBe('TIMEOUT')
+  })
+
+  it('an app token refused as a cookie but unanswered as a header is not called revoked', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const token = `${b64({ alg: 'RS256' })}.${b64({ type: 'app', aud: [AUD], iss: `https://${TEAM}`, exp: now + 3600, iat: now, email: 'a@example.com' })}.sig`
+    const http: FakeOptions['http'] = (req) =>
+      req.url.includes(TEAM) ? answer(200, {}, LOGIN_PAGE) : req.headers['cf-access-token'] ? Promise.reject(errno('ETIMEDOUT')) : loginRedirect()
+    const report = await run({ access: { kind: 'app-token', token } }, { http, gateway: refused })
+    const step = report.steps.find((s) => s.id === 'app-token')
+    expect(step?.probes?.map((p) => p.httpStatus)).toEqual([302, null])
+    expect(step?.summary).toMatch(/cf-access-token header got no answer/)
+    expect(step?.summary).not.toMatch(/as a cookie and as a header/)
+    expect(report.verdict.causes[0]).toMatchObject({ id: 'timeout', likelihood: 'high' })
+    expect(report.verdict.causes.map((c) => c.id)).not.toContain('app-token-revoked')
+    expect(JSON.stringify(report.verdict)).not.toMatch(/as a cookie and as a header/)
   })
 
   it('an app token whose requests get no answer is not called revoked', async () => {
@@ -189,7 +228,52 @@ describe('the ways forward in Markdown', () => {
       const md = renderDoctorMarkdown(await run({ access }, { http, gateway: refused }))
       expect(md).not.toMatch(/\(see "/)
       expect(md).not.toMatch(/In the gateway editor/)
-      if (/### (If the login page offers email codes, s|S)ign in with email/.test(md)) expect(md).toMatch(/On the command line: npm run cli -- login/)
+      if (/### (If the login page offers email codes, s|S)ign in with email/.test(md)) expect(md).toMatch(/On the command line: `npm run cli -- login/)
     }
+  })
+})
+
+describe('Markdown a terminal shows', () => {
+  it('keeps commands and their placeholders literal, in code spans, with no HTML entities', async () => {
+    const http: FakeOptions['http'] = (req) => (req.url.includes(TEAM) ? Promise.reject(errno('ETIMEDOUT')) : loginRedirect())
+    const md = renderDoctorMarkdown(await run({ url: 'ws://gw.example.com:8080' }, { http, gateway: refused }))
+    expect(md).not.toMatch(/&lt;|&gt;|&amp;/)
+    expect(md).toContain('On the command line: `npm run cli -- login --url <the wss:// address of the gateway>`.')
+    expect(md).toContain('`npm run cli -- profile add --name <name> --access none`')
+  })
+
+  it('escapes only what Markdown would read as HTML or a cell border', () => {
+    expect(cell('a <script>x</script> | 1 < 2')).toBe('a \\<script>x\\</script> \\| 1 < 2')
+    expect(cell('see `a <b> c` and npm run cli -- login --profile \'my gw\' (opens it).')).toBe(
+      "see `a <b> c` and `npm run cli -- login --profile 'my gw'` (opens it)."
+    )
+    expect(cell('In the app (CLI: to update it, npm run cli -- profile add --name <that name> …): done')).toBe(
+      'In the app (CLI: to update it, `npm run cli -- profile add --name <that name> …`): done'
+    )
+  })
+})
+
+describe('the login page to open', () => {
+  const redirectFor = (host: string, port: number) => {
+    const m = `${b64({ alg: 'RS256' })}.${b64({ type: 'meta', aud: AUD, hostname: host, service_token_status: false })}.sig`
+    return answer(302, { location: `https://${TEAM}/cdn-cgi/access/login/${host}?kid=${AUD}&redirect_url=%2F&meta=${m}`, server: 'cloudflare', 'x-port': String(port) })
+  }
+
+  it('keeps the port, and offers no wss:// sign-in command for a plain address on this computer', async () => {
+    const http: FakeOptions['http'] = (req) => (req.url.includes(TEAM) ? Promise.reject(errno('ETIMEDOUT')) : redirectFor('127.0.0.1', 18901))
+    const report = await run({ url: 'ws://127.0.0.1:18901' }, { lookup: async () => [{ address: '127.0.0.1', family: 4 }], http, gateway: refused })
+    const way = report.verdict.waysForward.find((w) => w.id === 'sign-in-email')
+    const text = way?.steps.join(' ') ?? ''
+    expect(text).toMatch(/open http:\/\/127\.0\.0\.1:18901 in a browser/)
+    expect(text).not.toMatch(/https:\/\/127\.0\.0\.1(?!:18901)/)
+    expect(text).not.toMatch(/login --url/)
+    expect(renderDoctorMarkdown(report)).not.toMatch(/login --url/)
+  })
+
+  it('a remote address keeps its port too', async () => {
+    const http: FakeOptions['http'] = (req) => (req.url.includes(TEAM) ? Promise.reject(errno('ETIMEDOUT')) : redirectFor('gw.example.com', 8443))
+    const report = await run({ url: 'wss://gw.example.com:8443' }, { http, gateway: refused })
+    const way = report.verdict.waysForward.find((w) => w.id === 'sign-in-email')
+    expect(way?.steps.join(' ')).toMatch(/open https:\/\/gw\.example\.com:8443 in a browser/)
   })
 })

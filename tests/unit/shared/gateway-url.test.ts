@@ -92,4 +92,39 @@ describe('gateway URL display', () => {
     )
     expect(gatewayUrlSecrets('wss://gw.example.com/')).toEqual([])
   })
+  // What a person mistypes: the password must not survive a missing slash or a backslash.
+  it.each([
+    ['ws:/u:s3cr3tpw@127.0.0.1:1', 'ws:/127.0.0.1:1'],
+    ['wss//u:s3cr3tpw@host', 'wss//host'],
+    ['wss:/\\u:s3cr3tpw@host', 'wss:/\\host'],
+    ['ws:/\\\\u:s3cr3tpw@host', 'ws:/\\\\host'],
+    ['ws:u:s3cr3tpw@host', 'ws:host'],
+    ['//u:s3cr3tpw@host', '//host']
+  ])('removes the user info from the near miss %s', (url, shown) => {
+    expect(displayGatewayUrl(url)).toBe(shown)
+    expect(gatewayUrlSecrets(url)).toEqual(expect.arrayContaining(['u:s3cr3tpw', 's3cr3tpw']))
+  })
+})
+
+describe('a scheme that is there but mistyped', () => {
+  it.each([
+    ['ws:/u:pw@127.0.0.1:1', /scheme ws: but not the two slashes/],
+    ['wss:/\\gw.example.com', /scheme wss: but not the two slashes/],
+    ['wss//gw.example.com', /missing the colon after wss/],
+    ['https:gw.example.com', /scheme https: but not the two slashes/]
+  ])('%s says what is missing, not that the scheme is', (url, message) => {
+    const r = parseGatewayUrl(url)
+    expect(r.ok).toBe(false)
+    if (!r.ok) {
+      expect(r.error.message).toMatch(message)
+      expect(r.error.message).not.toMatch(/needs a scheme/)
+      expect(r.error.message).not.toMatch(/pw/)
+    }
+  })
+  it('a host with a port is still told to add a scheme', () => {
+    for (const url of ['localhost:18789', 'gw.example.com', 'ws:18789']) {
+      const r = parseGatewayUrl(url)
+      expect(!r.ok && r.error.message).toMatch(/needs a scheme/)
+    }
+  })
 })

@@ -92,6 +92,18 @@ export const appTokenStep: DoctorStepDefinition = {
         ...(first ? { code: first.code } : {})
       }
     }
+    const silent = probes.filter((p) => p.httpStatus === null)
+    if (!admitted && silent.length > 0) {
+      // One form refused and the other silent: a revoked session would be refused both ways.
+      const first = ctx.findings.appToken.probes.find((r) => r.probe.httpStatus === null && r.error)?.error
+      return {
+        status: 'fail',
+        summary: `The claims look right, but the request with the token as the ${silent.map((p) => p.label.replace(/ only$/, '')).join(' and ')} got no answer${first ? ` (${first.title.toLowerCase()})` : ''}, so whether Access accepts it is unknown.`,
+        details,
+        probes,
+        ...(first ? { code: first.code } : {})
+      }
+    }
     if (!admitted) {
       const code = ctx.findings.appToken.probes.find((r) => r.error)?.error?.code
       return {

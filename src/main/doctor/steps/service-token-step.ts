@@ -77,6 +77,19 @@ export const serviceTokenStep: DoctorStepDefinition = {
         ...(first ? { code: first.code } : {})
       }
     }
+    // The token as configured travels in the two standard headers; a variant's refusal is about
+    // another credential, so with those two silent there is still no word on the token.
+    const standardSilent = results.filter((r) => r.probe.id === 'standard' || r.probe.id === 'http1').every((r) => r.probe.httpStatus === null)
+    if (standardSilent) {
+      const standardError = results.find((r) => (r.probe.id === 'standard' || r.probe.id === 'http1') && r.error)?.error
+      return {
+        status: 'fail',
+        summary: `The requests with the service token in the standard headers got no answer${standardError ? ` (${standardError.title.toLowerCase()})` : ''}, so whether Access accepts the token is unknown; only other forms got an answer.`,
+        details,
+        probes,
+        ...(standardError ? { code: standardError.code } : {})
+      }
+    }
     return {
       status: 'fail',
       summary:
