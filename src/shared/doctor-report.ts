@@ -26,6 +26,19 @@ export const DOCTOR_STEP_IDS = [
 
 export type DoctorStepId = (typeof DOCTOR_STEP_IDS)[number]
 
+/** Each check's title: the report's, and the window's list before a check's result arrives. */
+export const DOCTOR_STEP_TITLES: Readonly<Record<DoctorStepId, string>> = {
+  url: 'Address',
+  dns: 'DNS',
+  tls: 'TCP and TLS',
+  'https-probe': 'Request without credentials',
+  'login-page': 'Access login page',
+  'service-token': 'Service token',
+  'app-token': 'App token',
+  websocket: 'WebSocket upgrade',
+  handshake: 'Gateway handshake'
+}
+
 /** pass: works; fail: this is (part of) the problem; warn: works but needs attention; skip: not run. */
 export type DoctorStepStatus = 'pass' | 'fail' | 'warn' | 'skip'
 

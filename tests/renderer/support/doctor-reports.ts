@@ -2,23 +2,11 @@
  * Connection doctor runs for the renderer tests, shaped like the main process's: every check in
  * order, a verdict with ranked causes and ways forward, and a Markdown rendering.
  */
-import { DOCTOR_STEP_IDS, type DoctorReport, type DoctorStep, type DoctorStepId, type DoctorStepStatus } from '../../../src/shared/doctor-report'
+import { DOCTOR_STEP_IDS, DOCTOR_STEP_TITLES, type DoctorReport, type DoctorStep, type DoctorStepId, type DoctorStepStatus } from '../../../src/shared/doctor-report'
 import type { DoctorRun } from '../../../src/shared/ipc-contract'
 
-const TITLES: Record<DoctorStepId, string> = {
-  url: 'Address',
-  dns: 'DNS',
-  tls: 'TCP and TLS',
-  'https-probe': 'Request without credentials',
-  'login-page': 'Access login page',
-  'service-token': 'Service token',
-  'app-token': 'App token',
-  websocket: 'WebSocket upgrade',
-  handshake: 'Gateway handshake'
-}
-
 export function doctorStep(id: DoctorStepId, status: DoctorStepStatus, fields: Partial<DoctorStep> = {}): DoctorStep {
-  return { id, title: TITLES[id], status, summary: `${TITLES[id]}: ${status}.`, details: [], durationMs: 12, ...fields }
+  return { id, title: DOCTOR_STEP_TITLES[id], status, summary: `${DOCTOR_STEP_TITLES[id]}: ${status}.`, details: [], durationMs: 12, ...fields }
 }
 
 /** The markdown the fake answers: enough to recognise it in the clipboard. */

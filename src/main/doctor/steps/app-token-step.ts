@@ -3,6 +3,7 @@
  * this application's AUD, issuer team, expiry), then the two ways of presenting it: the
  * `CF_Authorization` cookie and the `cf-access-token` header, each on its own.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { inspectAppToken, normaliseAppToken } from '../../cf-access/app-token'
 import { sendProbe, type ProbeSpec } from '../access-probe'
 import { facts, unreachable, type DoctorStepDefinition } from '../context'
@@ -22,7 +23,7 @@ function when(sec: number): string {
 
 export const appTokenStep: DoctorStepDefinition = {
   id: 'app-token',
-  title: 'App token',
+  title: DOCTOR_STEP_TITLES['app-token'],
   timeoutMs: 6_000,
   async run(ctx) {
     const access = ctx.input.access

@@ -2,6 +2,7 @@
  * Step 2: DNS. The addresses the system resolver gives (what the connection will dial), and
  * whether the name is on Cloudflare: a proxied address, a `workers.dev` host, a CNAME to a tunnel.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import net from 'node:net'
 import { classifyNetworkError } from '../../transport/classify-network-error'
 import { cloudflareSigns } from '../cloudflare-network'
@@ -9,7 +10,7 @@ import { facts, type DoctorStepDefinition } from '../context'
 
 export const dnsStep: DoctorStepDefinition = {
   id: 'dns',
-  title: 'DNS',
+  title: DOCTOR_STEP_TITLES.dns,
   timeoutMs: 5_000,
   async run(ctx) {
     const url = ctx.findings.url

@@ -3,6 +3,7 @@
  * handshake (challenge, signed connect, the gateway's answer). One real connection attempt
  * through the same connector the app uses, closed as soon as the gateway said hello.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import type { AccessCredentials } from '../../cf-access/access-credentials'
 import type { ConnectTarget } from '../../gateway/gateway-connector'
 import { facts, unreachable, type DoctorStepDefinition, type Findings, type DoctorInput } from '../context'
@@ -18,7 +19,7 @@ export function bestCredential(input: DoctorInput, findings: Findings): { creden
 
 export const websocketStep: DoctorStepDefinition = {
   id: 'websocket',
-  title: 'WebSocket upgrade',
+  title: DOCTOR_STEP_TITLES.websocket,
   timeoutMs: 10_000,
   async run(ctx) {
     const blocked = unreachable(ctx.findings)
@@ -63,7 +64,7 @@ export const websocketStep: DoctorStepDefinition = {
 
 export const handshakeStep: DoctorStepDefinition = {
   id: 'handshake',
-  title: 'Gateway handshake',
+  title: DOCTOR_STEP_TITLES.handshake,
   timeoutMs: 1_000,
   async run(ctx) {
     const upgrade = ctx.findings.upgrade

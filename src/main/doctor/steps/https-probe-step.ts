@@ -3,6 +3,7 @@
  * front: Cloudflare Access (its login redirect and the decoded `meta` claims, or its 401), the
  * WAF, a tunnel or edge error, or the gateway itself.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { discoverAccessApp, type HttpGet } from '../../cf-access/sign-in/transfer-login'
 import { parseAccessLoginRedirect } from '../../cf-access/login-redirect'
 import { classifyNetworkError } from '../../transport/classify-network-error'
@@ -26,7 +27,7 @@ function hostOf(location: string, base: string): string | undefined {
 
 export const httpsProbeStep: DoctorStepDefinition = {
   id: 'https-probe',
-  title: 'Request without credentials',
+  title: DOCTOR_STEP_TITLES['https-probe'],
   timeoutMs: 6_000,
   async run(ctx) {
     const blocked = unreachable(ctx.findings)

@@ -3,6 +3,7 @@
  * the sign-in methods it offers (one-time PIN by email, identity providers). Policies are not
  * visible on the page: whether a service token can get in is what the next step finds out.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { stepRequest } from '../access-probe'
 import { facts, type DoctorStepDefinition, type LoginPageFindings } from '../context'
 
@@ -51,7 +52,7 @@ export function readLoginPage(html: string, teamDomain: string | undefined): Omi
 
 export const loginPageStep: DoctorStepDefinition = {
   id: 'login-page',
-  title: 'Access login page',
+  title: DOCTOR_STEP_TITLES['login-page'],
   timeoutMs: 5_000,
   async run(ctx) {
     const plain = ctx.findings.plain

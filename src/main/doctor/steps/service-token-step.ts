@@ -4,6 +4,7 @@
  * secret swapped, the single-header mode. Each is recorded with its status and
  * `service_token_status`, so the verdict can tell "never recognised" from "a format problem".
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import type { AccessCredentials } from '../../cf-access/access-credentials'
 import { sendProbe, type ProbeSpec } from '../access-probe'
 import { facts, unreachable, type DoctorStepDefinition } from '../context'
@@ -35,7 +36,7 @@ export function serviceTokenProbes(clientId: string, clientSecret: string): Prob
 
 export const serviceTokenStep: DoctorStepDefinition = {
   id: 'service-token',
-  title: 'Service token',
+  title: DOCTOR_STEP_TITLES['service-token'],
   timeoutMs: 8_000,
   async run(ctx) {
     const access = ctx.input.access

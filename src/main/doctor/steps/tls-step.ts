@@ -2,12 +2,13 @@
  * Step 3: TCP and TLS. Reachable at all; for wss:// the certificate (subject, issuer, expiry)
  * and whether it chains to a trusted root, naming a TLS-inspecting proxy when one re-signed it.
  */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { classifyNetworkError } from '../../transport/classify-network-error'
 import { facts, type DoctorStepDefinition } from '../context'
 
 export const tlsStep: DoctorStepDefinition = {
   id: 'tls',
-  title: 'TCP and TLS',
+  title: DOCTOR_STEP_TITLES.tls,
   timeoutMs: 6_000,
   async run(ctx) {
     const url = ctx.findings.url

@@ -1,10 +1,11 @@
 /** Step 1: the address itself (scheme, host, port, path; `https://` is read as `wss://`). */
+import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { displayGatewayUrl, isLoopbackHost, parseGatewayUrl } from '../../../shared/gateway-url'
 import { facts, type DoctorStepDefinition } from '../context'
 
 export const urlStep: DoctorStepDefinition = {
   id: 'url',
-  title: 'Address',
+  title: DOCTOR_STEP_TITLES.url,
   timeoutMs: 1_000,
   async run(ctx) {
     const parsed = parseGatewayUrl(ctx.input.url)

@@ -11,11 +11,11 @@ import { Fragment, useEffect, useId, useRef, useState, type KeyboardEvent } from
 import type { ProfileView, DoctorRun } from '../../../../shared/ipc-contract'
 import {
   DOCTOR_STEP_IDS,
+  DOCTOR_STEP_TITLES,
   type DoctorCause,
   type DoctorFact,
   type DoctorProbe,
   type DoctorStep,
-  type DoctorStepId,
   type DoctorStepStatus,
   type DoctorWayForward
 } from '../../../../shared/doctor-report'
@@ -31,19 +31,6 @@ import { initialDraft, sameDraft } from '../remote-config/profile-draft'
 
 /** The editor's Diagnose button: where the focus goes back to when the report closes. */
 export const EDITOR_DIAGNOSE_ID = 'editor-diagnose'
-
-/** Titles of the checks before their results arrive (each result brings its own title). */
-const PENDING_TITLES: Record<DoctorStepId, string> = {
-  url: 'Address',
-  dns: 'DNS',
-  tls: 'TCP and TLS',
-  'https-probe': 'Request without credentials',
-  'login-page': 'Access login page',
-  'service-token': 'Service token',
-  'app-token': 'App token',
-  websocket: 'WebSocket upgrade',
-  handshake: 'Gateway handshake'
-}
 
 const MARKS: Record<DoctorStepStatus, { mark: string; text: string }> = {
   pass: { mark: '✓', text: 'Passed' },
@@ -173,7 +160,7 @@ function RunningView({ profileId, run }: { profileId: string; run: Extract<Docto
           const current = id === pending
           return (
             <li key={id} className="doctor-live__step doctor-live__step--waiting" data-testid={`doctor-step-${id}`} data-status={current ? 'running' : 'waiting'}>
-              {current ? <Spinner label={`${PENDING_TITLES[id]}: checking…`} /> : <span className="note">{PENDING_TITLES[id]}: waiting</span>}
+              {current ? <Spinner label={`${DOCTOR_STEP_TITLES[id]}: checking…`} /> : <span className="note">{DOCTOR_STEP_TITLES[id]}: waiting</span>}
             </li>
           )
         })}
