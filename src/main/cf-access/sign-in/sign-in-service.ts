@@ -112,11 +112,6 @@ export class AccessSignInService {
     this.clearTimer = deps.clearTimeout ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>))
   }
 
-  /** Read the stored tokens of these profiles and arm their renewal timers (at start). */
-  async load(profileIds: string[]): Promise<AccessSignInStatus[]> {
-    return Promise.all(profileIds.map((id) => this.refresh(id, { emit: false })))
-  }
-
   /** The current status of every listed profile. */
   async statuses(profileIds: string[]): Promise<AccessSignInStatus[]> {
     return Promise.all(profileIds.map(async (id) => (this.profiles.has(id) ? this.status(id) : this.refresh(id, { emit: false }))))
