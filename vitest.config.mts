@@ -23,7 +23,11 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 240_000,
           // One real gateway is shared; files run one after another so they never race on it.
-          fileParallelism: false
+          fileParallelism: false,
+          // Real browsers, a real gateway and the packaging build share the machine: a window
+          // closing or a state arriving can take seconds on a busy CI runner. expect.poll returns
+          // as soon as the condition holds, so a longer limit only slows a test that fails anyway.
+          expect: { poll: { timeout: 15_000 } }
         }
       },
       {

@@ -181,7 +181,7 @@ describe('desktop app, end to end', () => {
     // The Copy button puts exactly the command on the clipboard.
     const box = statusBanner().first()
     await button('Copy', box).first().click()
-    await box.getByText('Copied', { exact: true }).waitFor({ timeout: 5_000 })
+    await box.getByText('Copied', { exact: true }).waitFor({ timeout: 15_000 })
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(commandText)
     await app.screenshot('02-pairing-panel')
 
@@ -267,7 +267,7 @@ describe('desktop app, end to end', () => {
     // The fix: "Check gateway token" puts the cursor in the token field; the right one connects.
     await check.click()
     const token = field('Gateway token')
-    await expect.poll(() => token.evaluate((el) => el === el.ownerDocument.activeElement), { timeout: 5_000 }).toBe(true)
+    await expect.poll(() => token.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true)
     await token.fill(gatewayToken)
     await connect()
     await waitForState('ready', 30_000)

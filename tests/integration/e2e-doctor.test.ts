@@ -294,7 +294,7 @@ describe('the connection doctor in the desktop app, end to end', () => {
       await report().locator('[data-testid="doctor-step-url"][data-status="pass"]').waitFor({ timeout: 10_000 })
       await report().locator('[data-testid="doctor-step-dns"][data-status="pass"]').waitFor({ timeout: 10_000 })
       await report().locator('[data-testid="doctor-step-tls"][data-status="running"]').waitFor({ timeout: 10_000 })
-      await expect.poll(() => gate.held, { timeout: 5_000 }).toBeGreaterThan(0)
+      await expect.poll(() => gate.held).toBeGreaterThan(0)
       expect(await stepRow('service-token').getAttribute('data-status')).toBe('waiting')
       // The focus went to the report's heading; the status line counts the checks done.
       await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Connection doctor')
@@ -361,7 +361,7 @@ describe('the connection doctor in the desktop app, end to end', () => {
     // Copy as Markdown: exactly the report's Markdown, with the headline and the table of checks.
     await button('Copy as Markdown', report()).click()
     const copyState = report().getByTestId('doctor-copy-state')
-    await expect.poll(() => copyState.innerText(), { timeout: 5_000 }).toBe('Copied')
+    await expect.poll(() => copyState.innerText()).toBe('Copied')
     copiedMarkdown = (await page.evaluate('navigator.clipboard.readText()')) as string
     expect(copiedMarkdown).toBe(run.markdown)
     expect(copiedMarkdown).toContain(`# Connection doctor: ${url}`)
