@@ -72,7 +72,7 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   try {
     url = new URL(raw)
   } catch {
-    return fail(invalid('That is not a valid address. Check for typos in the host name and port.'))
+    return fail(invalid(unparsableAddressMessage(raw)))
   }
   const notes: string[] = []
   const scheme = url.protocol.toLowerCase()
@@ -123,6 +123,42 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   })
 }
 
+/**
+ * An IPv6 address (perhaps with a zone and a port) written without the brackets a URL needs:
+ * only hex digits, colons and dots, and either a "::" or at least three colons, which tells it
+ * from a host with a doubled port ("1.2.3.4:5:6").
+ */
+function isBareIpv6(authority: string): boolean {
+  const [address = '', zone] = authority.split('%', 2)
+  if (zone !== undefined && !/^[\w.-]+(:\d*)?$/.test(zone)) return false
+  if (!/^[0-9a-f:.]+$/i.test(address)) return false
+  return address.includes('::') || (address.match(/:/g) ?? []).length >= 3
+}
+
+/** Why `new URL` refused an address, as specifically as the text allows. */
+function unparsableAddressMessage(raw: string): string {
+  const scheme = raw.slice(0, raw.indexOf('://')).toLowerCase()
+  const withUser = raw.slice(scheme.length + 3).split(/[/?#]/, 1)[0] ?? ''
+  const authority = withUser.slice(withUser.lastIndexOf('@') + 1)
+  if (isBareIpv6(authority)) {
+    // "ws://::1:18789" cannot be told apart from "ws://[::1:18789]"; the brackets say where the
+    // address ends and the port begins.
+    const example = scheme === 'wss' ? 'wss://[2001:db8::1]:443' : 'ws://[::1]:18789'
+    return /%/.test(authority)
+      ? `An IPv6 address goes in square brackets, and the zone (the %${(authority.split('%')[1] ?? '').split(':')[0]} part) cannot be used in a gateway address: write it like ${example}, with a global or loopback address.`
+      : `An IPv6 address goes in square brackets, with the port after them: write it like ${example}.`
+  }
+  if (/^\[[^\]]*$/.test(authority)) return 'The IPv6 address has an opening [ but no closing ]: write it like ws://[::1]:18789.'
+  const port = /:([^:\]]*)$/.exec(authority)?.[1]
+  if (port !== undefined && port !== '' && !/^\d+$/.test(port)) {
+    return `The port "${port}" is not a number: write the port as digits after the colon, for example :18789.`
+  }
+  if (port !== undefined && /^\d+$/.test(port) && Number(port) > 65535) {
+    return `The port ${port} is out of range: a port is a number from 1 to 65535 (18789 by default).`
+  }
+  return 'That is not a valid address. Check for typos in the host name and port.'
+}
+
 /** Longest DNS name (RFC 1035), without a trailing dot, and longest label between dots. */
 const MAX_HOST_NAME = 253
 const MAX_LABEL = 63
@@ -138,6 +174,9 @@ function hostNameProblem(hostname: string): string | undefined {
   const name = hostname.replace(/\.$/, '')
   if (name.length > MAX_HOST_NAME) {
     return `The host name is ${name.length} characters long; a DNS name has at most ${MAX_HOST_NAME}. Check that the whole address was pasted once, without extra text.`
+  }
+  if (name.startsWith('.') || name.includes('..')) {
+    return 'The host name has an empty part (two dots in a row, or a dot at the start). Check the host name for a typo.'
   }
   const long = name.split('.').find((label) => label.length > MAX_LABEL)
   if (long) {
@@ -225,6 +264,16 @@ export function gatewayUrlSecrets(input: string): string[] {
     }
   }
   return [...new Set(out.filter((s) => s.trim() !== ''))]
+}
+
+/**
+ * The same ws:// address over TLS, keeping the port that was dialled (ws://host means port 80,
+ * which wss://host would not reach). For "this port speaks TLS: use this instead".
+ */
+export function secureGatewayHref(href: string): string {
+  const url = new URL(href)
+  const port = url.port === '' ? (url.protocol === 'wss:' ? '' : ':80') : url.port === '443' ? '' : `:${url.port}`
+  return `wss://${url.hostname}${port}${url.pathname}${url.search}`
 }
 
 /** True for loopback hosts, where plain ws:// is expected and Access is never in front. */

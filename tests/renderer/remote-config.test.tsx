@@ -44,7 +44,7 @@ describe('gateway editor: URL', () => {
     expect(screen.getByTestId('url-error')).toHaveTextContent('ftp://')
     await user.clear(url)
     await user.type(url, 'wss://gw.example.com:99999')
-    expect(screen.getByTestId('url-error')).toHaveTextContent(/not a valid address/i)
+    expect(screen.getByTestId('url-error')).toHaveTextContent(/port 99999 is out of range/i)
   })
 
   it('offers an https:// address as wss:// with a one-click fix', async () => {

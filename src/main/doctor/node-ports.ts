@@ -9,6 +9,7 @@ import https from 'node:https'
 import net from 'node:net'
 import tls from 'node:tls'
 import { HttpTimeoutError } from '../cf-access/sign-in/transfer-login'
+import { portSpeaksTls } from '../transport/tls-probe'
 import { connectGateway, type ConnectorDeps } from '../gateway/gateway-connector'
 import { trustedCertificates } from '../transport/trust-store'
 import type {
@@ -62,6 +63,7 @@ function peerFacts(socket: tls.TLSSocket): PeerCertificateFacts | undefined {
 
 export function nodeSocketPort(): SocketPort {
   return {
+    speaksTls: (request) => portSpeaksTls(request),
     probe(request) {
       return new Promise<SocketProbeResult>((resolve, reject) => {
         let settled = false

@@ -60,6 +60,8 @@ export interface SocketProbeResult {
 /** Opens TCP (and TLS, without rejecting an untrusted certificate, so it can be described), then closes. */
 export interface SocketPort {
   probe(request: SocketProbeRequest): Promise<SocketProbeResult>
+  /** Whether the port answers a TLS hello (asked for a plain ws:// address: it may need wss://). */
+  speaksTls(request: Omit<SocketProbeRequest, 'tls' | 'ca'>): Promise<boolean>
 }
 
 export interface DoctorHttpRequest {

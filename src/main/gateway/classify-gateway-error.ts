@@ -374,3 +374,27 @@ export function classifyStreamError(
     }
   )
 }
+
+/**
+ * What is odd about a gateway token as entered: a space, tab or line break inside it (a paste that
+ * wrapped, or two values run together), or an invisible character. Gateway tokens are one word,
+ * so this is almost always a paste error; the token is still sent as entered, since the gateway
+ * decides. Never quotes the token.
+ */
+export function pastedTokenProblem(token: string | undefined): string | undefined {
+  if (!token) return undefined
+  if (/[\r\n]/.test(token)) return 'The gateway token has a line break inside it: it may have been pasted in two pieces.'
+  if (/[ \t]/.test(token)) return 'The gateway token has a space inside it: it may be two values pasted together, or part of a command line.'
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\u00a0\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/.test(token)) {
+    return 'The gateway token contains an invisible character (often added by chat apps or PDFs): type or copy it again.'
+  }
+  return undefined
+}
+
+/** A refused gateway token that holds a paste error: that is said first, before the usual advice. */
+export function withPastedTokenCause(error: AppError, token: string | undefined): AppError {
+  const problem = error.code === 'GATEWAY_TOKEN_MISMATCH' ? pastedTokenProblem(token) : undefined
+  if (!problem) return error
+  return { ...error, likelyCauses: [problem, ...(error.likelyCauses ?? [])] }
+}

@@ -13,6 +13,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, type GatewayProfile } from '../../shared/pr
 import { validateServiceTokenInput, type AccessCredentials } from '../cf-access/access-credentials'
 import { hasOnlyTokenCharacters, normaliseAppToken } from '../cf-access/app-token'
 import { secretKeys, urlTargetId, type SecretStore } from '../secrets/secret-store'
+import { pastedTokenProblem } from './classify-gateway-error'
 import type { ConnectTarget } from './gateway-connector'
 
 /** Secrets supplied directly (CLI environment variables); each overrides the stored one. */
@@ -140,6 +141,8 @@ export function targetFromUrl(
   if (supplied.gatewayToken && supplied.gatewayToken !== supplied.gatewayToken.trim()) {
     warnings.push('Whitespace around the gateway token was removed.')
   }
+  const pasted = pastedTokenProblem(gatewayToken)
+  if (pasted) warnings.push(`${pasted} It is sent as entered.`)
   return ok({
     target: buildTarget(urlTargetId(url.href), url, gatewayToken, access, opts.caFile, opts.connectTimeoutMs),
     sessionKey: clean(opts.sessionKey) ?? 'agent:main:main',
@@ -258,10 +261,11 @@ export async function targetFromProfile(
   const caFile = clean(opts.caFile) ?? clean(profile.options.caFile)
   const target = buildTarget(profile.id, url, gatewayToken, access, caFile, opts.connectTimeoutMs ?? profile.options.connectTimeoutMs)
   if (profile.access.aud) target.expectedAud = profile.access.aud
+  const pasted = pastedTokenProblem(gatewayToken)
   return ok({
     target,
     sessionKey: clean(opts.sessionKey) ?? profile.sessionKey,
-    warnings
+    warnings: pasted ? [...warnings, `${pasted} It is sent as entered.`] : warnings
   })
 }
 

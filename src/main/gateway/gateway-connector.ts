@@ -14,6 +14,7 @@ import { secretKeys, type SecretStore } from '../secrets/secret-store'
 import { dialWebSocket } from '../transport/dial-websocket'
 import { trustedCertificates } from '../transport/trust-store'
 import { backoffDelay, PAIRING_BACKOFF, type BackoffPolicy } from './backoff'
+import { withPastedTokenCause } from './classify-gateway-error'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './device-identity'
 import { GatewayConnection } from './gateway-connection'
 import type { ClientInfo, ProtocolVersion } from './protocol'
@@ -177,7 +178,7 @@ export async function connectGateway(
       // A revoked device token is useless; forget it so the next attempt uses the shared token.
       await guardKeychain('remove the device token', () => deps.secrets.delete(deviceTokenKey))
     }
-    return fail(error)
+    return fail(tokenKind === 'gateway' ? withPastedTokenCause(error, token) : error)
   }
 }
 

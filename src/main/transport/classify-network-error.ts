@@ -294,6 +294,24 @@ function connectionReset(ctx: NetworkErrorContext, where: string, message: strin
   })
 }
 
+/**
+ * A plain ws:// address aimed at a port that speaks TLS: the server hangs up on the plain upgrade
+ * (or a web server answers "plain HTTP request sent to HTTPS port"). Found by a TLS probe of the
+ * same port, so it is said as a fact with the address to use, not as one guess among several.
+ */
+export function tlsRequired(host: string, port: number, suggestedUrl: string): AppError {
+  return appError(
+    'TLS_REQUIRED',
+    'This address needs wss://',
+    `The server at ${host}:${port} speaks TLS, but the address starts with ws:// (plain). Use ${suggestedUrl} instead.`,
+    {
+      nextSteps: [{ action: 'check-url', label: `Change the gateway URL to ${suggestedUrl}.` }],
+      details: { host, port },
+      retryable: false
+    }
+  )
+}
+
 function tlsExpired(ctx: NetworkErrorContext, code: string, details: ErrorDetails): AppError {
   const notYet = code === 'CERT_NOT_YET_VALID'
   return appError(

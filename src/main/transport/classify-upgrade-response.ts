@@ -15,6 +15,8 @@
 import { appError, type AppError, type AccessMetaClaims, type ErrorCode, type ErrorDetails, type NextStep } from '../../shared/errors'
 import type { AccessCredentials } from '../cf-access/access-credentials'
 import { parseAccessLoginRedirect, type AccessLoginRedirect } from '../cf-access/login-redirect'
+import { secureGatewayHref } from '../../shared/gateway-url'
+import { tlsRequired } from './classify-network-error'
 
 /** What the transport saw when the upgrade was refused. */
 export interface UpgradeResponseInput {
@@ -59,6 +61,10 @@ export function classifyUpgradeResponse(input: UpgradeResponseInput): AppError {
   if (status === 530) return r.cfCode !== undefined ? cloudflareError(r) : tunnelDown(r)
   if (status >= 520 && status <= 527) return cloudflareError(r)
   if (status === 503) return r.cloudflarePage ? cloudflareError(r) : originUnavailable(r)
+  // nginx and Cloudflare's edge answer plain HTTP on a TLS port with this 400 page.
+  if (status === 400 && r.protocol === 'ws:' && /plain HTTP request was sent to HTTPS port/i.test(input.body ?? '')) {
+    return tlsRequired(r.hostname ?? r.host, r.port ?? 80, secureGatewayHref(input.requestUrl))
+  }
   if ((status === 502 || status === 504 || status === 500) && r.fromCloudflare && (r.cloudflarePage || r.bodyEmpty)) {
     return cloudflareError(r)
   }

@@ -14,16 +14,21 @@ import type { ClientRequest, IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import WebSocket from 'ws'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import type { GatewayUrl } from '../../shared/gateway-url'
+import { secureGatewayHref, type GatewayUrl } from '../../shared/gateway-url'
 import type { AccessCredentials } from '../cf-access/access-credentials'
 import { accessUpgradeHeaders } from '../cf-access/access-credentials'
 import { MAX_INBOUND_FRAME_BYTES } from '../gateway/protocol'
-import { classifyNetworkError } from './classify-network-error'
+import { classifyNetworkError, tlsRequired } from './classify-network-error'
 import { classifyUpgradeResponse } from './classify-upgrade-response'
+import { portSpeaksTls } from './tls-probe'
 
 /** The body of a refused upgrade is read only this far: enough to spot a Cloudflare page. */
 const MAX_REFUSAL_BODY_BYTES = 16 * 1024
 const REFUSAL_BODY_WAIT_MS = 3_000
+
+/** What a TLS port does to a plain upgrade: hang up, or answer with bytes that are not HTTP. */
+const PLAIN_REFUSAL_CODES = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
+const TLS_PROBE_TIMEOUT_MS = 2_000
 
 export interface DialOptions {
   url: GatewayUrl
@@ -148,7 +153,16 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
       const error = /handshake has timed out/i.test(err.message)
         ? timeoutError()
         : classifyNetworkError(err, { host, port, timeoutMs: opts.timeoutMs, phase: 'connect', ...(peer ? { peer } : {}) })
-      finish(fail(error))
+      if (opts.url.secure || !PLAIN_REFUSAL_CODES.has(error.code)) {
+        finish(fail(error))
+        return
+      }
+      // A plain upgrade hung up on: ask the port whether it speaks TLS before blaming the network.
+      // The overall timer still bounds the attempt (it would end it as a timeout).
+      portSpeaksTls({ host, port, timeoutMs: TLS_PROBE_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) }).then(
+        (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, secureGatewayHref(opts.url.href)) : error)),
+        () => finish(fail(error))
+      )
     })
 
     ws.on('open', () => {

@@ -17,6 +17,8 @@ export interface FakeOptions {
   lookup?: (host: string) => Promise<ResolvedAddress[]>
   cname?: (host: string) => Promise<string[]>
   socket?: () => Promise<SocketProbeResult>
+  /** Whether the port answers a TLS hello (asked for plain ws:// addresses); default: it does not. */
+  speaksTls?: () => Promise<boolean>
   http?: (req: DoctorHttpRequest) => Promise<DoctorHttpResponse> | DoctorHttpResponse
   gateway?: (opened: () => void) => Promise<Result<{ hello: HelloSummary; warnings: string[] }>>
 }
@@ -38,6 +40,7 @@ export function fakePorts(o: FakeOptions = {}): DoctorPorts & { requests: Doctor
       resolveCname: o.cname ?? (async () => Promise.reject(errno('ENODATA')))
     } as DoctorPorts['dns'],
     sockets: {
+      speaksTls: o.speaksTls ?? (async () => false),
       probe: o.socket ?? (async () => ({ authorized: true, remoteAddress: '203.0.113.7', peer: { subject: 'gw.example.com', issuer: 'Example CA', validTo: 'Jan 1 00:00:00 2030 GMT' } }))
     },
     http: async (req) => {

@@ -36,7 +36,7 @@ function unresolvablePorts(hold?: Promise<void>): DoctorPorts {
         throw Object.assign(new Error('no data'), { code: 'ENODATA' })
       }
     },
-    sockets: { probe: async () => Promise.reject(new Error('not reached')) },
+    sockets: { probe: async () => Promise.reject(new Error('not reached')), speaksTls: async () => Promise.reject(new Error('not reached')) },
     http: async () => Promise.reject(new Error('not reached')),
     gateway: { probe: async () => Promise.reject(new Error('not reached')) },
     clock: { now: Date.now },

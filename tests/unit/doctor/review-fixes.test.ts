@@ -277,3 +277,36 @@ describe('the login page to open', () => {
     expect(way?.steps.join(' ')).toMatch(/open https:\/\/gw\.example\.com:8443 in a browser/)
   })
 })
+
+describe('a plain address on a port that speaks TLS', () => {
+  it('fails the TCP and TLS step with the wss:// address to use, and that is the first cause and the way forward', async () => {
+    const asked: unknown[] = []
+    const report = await run(
+      { url: 'ws://gw.example.com:8443/gw' },
+      {
+        socket: async () => ({ remoteAddress: '104.16.5.5' }),
+        speaksTls: async () => (asked.push('hello'), true)
+      }
+    )
+    expect(asked).toHaveLength(1)
+    const tls = report.steps.find((s) => s.id === 'tls')
+    expect(tls?.status).toBe('fail')
+    expect(tls?.code).toBe('TLS_REQUIRED')
+    expect(tls?.summary).toContain('Use wss://gw.example.com:8443/gw instead')
+    expect(report.verdict.causes[0]?.id).toBe('tls-required')
+    expect(report.verdict.waysForward[0]?.title).toBe('Change the gateway URL to wss://gw.example.com:8443/gw.')
+    // Nothing more is sent to a server that cannot read it.
+    expect(report.steps.find((s) => s.id === 'https-probe')?.status).toBe('skip')
+  })
+
+  it('a plain port that does not answer the hello passes as plain TCP', async () => {
+    const report = await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), gateway: refused })
+    expect(report.steps.find((s) => s.id === 'tls')?.status).toBe('pass')
+  })
+
+  it('is never asked for a wss:// address', async () => {
+    let asked = 0
+    await run({}, { speaksTls: async () => (asked++, true), gateway: refused })
+    expect(asked).toBe(0)
+  })
+})

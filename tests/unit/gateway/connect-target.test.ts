@@ -30,6 +30,23 @@ describe('ad-hoc targets', () => {
     expect(r.value.warnings.join(' ')).toMatch(/changed to wss|Whitespace|Removed spaces/)
     expect(r.value.sessionKey).toBe('agent:main:main')
   })
+  it('warns about a gateway token with a space, line break or invisible character inside, and sends it as entered', () => {
+    for (const [token, said] of [
+      ['abc def', /space inside it/],
+      ['abc\ndef', /line break inside it/],
+      ['abc\u200bdef', /invisible character/]
+    ] as const) {
+      const r = targetFromUrl('wss://gw.example.com', { gatewayToken: token })
+      expect(r.ok).toBe(true)
+      if (!r.ok) continue
+      expect(r.value.target.gatewayToken).toBe(token)
+      expect(r.value.warnings.join(' ')).toMatch(said)
+      expect(r.value.warnings.join(' ')).not.toContain('def')
+    }
+    const plain = targetFromUrl('wss://gw.example.com', { gatewayToken: 'abcdef' })
+    expect(plain.ok && plain.value.warnings).toEqual([])
+  })
+
   it('flags a Client ID without .access but still tries it', () => {
     const r = targetFromUrl('wss://gw.example.com', { cfClientId: '0123456789abcdef0123456789abcdef', cfClientSecret: SECRET })
     expect(r.ok && r.value.warnings.join(' ')).toMatch(/\.access/)

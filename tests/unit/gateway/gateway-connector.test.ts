@@ -74,6 +74,20 @@ describe('connecting to a (fake, replaying) gateway', () => {
     }
   })
 
+  it('a refused token with a space or line break inside says so first, without quoting it', async () => {
+    const { target, deps } = await setup()
+    const pasted = `${TOKEN.slice(0, 10)}\n${TOKEN.slice(10)}`
+    const r = await connectGateway({ ...target, gatewayToken: pasted }, deps)
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(r.error.code).toBe('GATEWAY_TOKEN_MISMATCH')
+    expect(r.error.likelyCauses?.[0]).toMatch(/line break inside it/)
+    expect(JSON.stringify(r.error)).not.toContain(TOKEN.slice(10))
+    // A plain wrong token gets no such cause.
+    const wrong = await connectGateway({ ...target, gatewayToken: 'wrong-token-xyz' }, deps)
+    expect(!wrong.ok && wrong.error.likelyCauses).toBeFalsy()
+  })
+
   it('retries while the gateway is starting (UNAVAILABLE / 1013)', async () => {
     const { target, deps } = await setup({ startupRefusals: 2 })
     const progress: string[] = []

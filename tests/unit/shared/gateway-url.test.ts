@@ -24,7 +24,7 @@ describe('gateway URL parsing', () => {
     ['ftp://x.example', /not supported/],
     ['wss://user:pw@gw.example.com', /user name or password/],
     ['wss://gw example.com', /spaces/],
-    ['wss://gw.example.com:99999', /not a valid address/],
+    ['wss://gw.example.com:99999', /port 99999 is out of range/],
     ['wss://gw.example.com/?token=abc', /credential in its query \("token="\)/],
     ['wss://gw.example.com/?api_key=abc', /"api_key="/],
     ['wss://', /not a valid address|no host/],
@@ -67,6 +67,32 @@ describe('gateway URL parsing', () => {
     expect(longest).toHaveLength(253)
     expect(parseGatewayUrl(`wss://${longest}./`).ok).toBe(true)
     expect(parseGatewayUrl('ws://[::1]:18789').ok).toBe(true)
+  })
+
+  it('says what is wrong with an address the URL parser refuses, rather than "not valid"', () => {
+    for (const [input, message] of [
+      ['ws://::1:18789', /IPv6 address goes in square brackets.*ws:\/\/\[::1\]:18789/],
+      ['ws://::1', /IPv6 address goes in square brackets/],
+      ['wss://2001:db8::1', /square brackets.*wss:\/\/\[2001:db8::1\]:443/],
+      ['ws://fe80::1%eth0:18789', /zone \(the %eth0 part\) cannot be used/],
+      ['ws://[::1:18789', /opening \[ but no closing \]/],
+      ['ws://gateway.example.com:abc', /port "abc" is not a number/],
+      ['ws://gateway.example.com:99999', /port 99999 is out of range.*1 to 65535/],
+      ['ws://a..example.com', /empty part \(two dots in a row/],
+      ['ws://.example.com', /empty part/],
+      ['ws://1.2.3.4:5:6', /not a valid address/]
+    ] as const) {
+      const r = parseGatewayUrl(input)
+      expect(r.ok, input).toBe(false)
+      if (!r.ok) {
+        expect(r.error.code).toBe('INVALID_URL')
+        expect(r.error.message, input).toMatch(message)
+      }
+    }
+    // Credentials in front of a bare IPv6 address are never echoed.
+    const r = parseGatewayUrl('ws://user:hunter2@::1')
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.error.message).not.toContain('hunter2')
   })
 })
 
