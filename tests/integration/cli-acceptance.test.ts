@@ -270,6 +270,23 @@ describe('gateway and network refusals', () => {
     expect(errorLine(run).code).toBe('CONNECTION_REFUSED')
   })
 
+  it('ws:// to the TLS edge: "this address needs wss://" with the address to use, from connect and from doctor (exit 6)', async () => {
+    const secure = emu.appUrl(GW, '/', 'wss')
+    const plain = secure.replace(/^wss:/, 'ws:')
+    const edgeRequestsBefore = emu.requests.length
+    const run = await cli(['connect', '--url', plain, '--json'], { keychain: 'plain-to-tls', env: { AETHER_GATEWAY_TOKEN: gatewayToken } })
+    expect(run.code).toBe(6)
+    expect(errorLine(run)).toMatchObject({ code: 'TLS_REQUIRED', title: 'This address needs wss://' })
+    expect(String(errorLine(run).message)).toContain(`Use ${secure} instead`)
+    const doctor = await cli(['doctor', '--url', plain, '--json'], { keychain: 'plain-to-tls', env: { AETHER_GATEWAY_TOKEN: gatewayToken } })
+    expect(doctor.code).toBe(6)
+    const report = JSON.parse(doctor.stdout) as { steps: { id: string; status: string; code?: string }[]; verdict: { causes: { id: string }[] } }
+    expect(report.steps.find((s) => s.id === 'tls')).toMatchObject({ status: 'fail', code: 'TLS_REQUIRED' })
+    expect(report.verdict.causes[0]?.id).toBe('tls-required')
+    // The probe is a TLS hello only: no HTTP request (and no credential) reached the edge.
+    expect(emu.requests.length).toBe(edgeRequestsBefore)
+  })
+
   it('a server that accepts TCP and never answers: exit 7 after the timeout, not a hang', async () => {
     const run = await cli(['connect', '--url', `ws://127.0.0.1:${blackHole.port}`, '--timeout', '2', '--json'], {
       keychain: 'blackhole',
