@@ -249,7 +249,7 @@ describe('the Access login window in real Chromium, against the emulator', () =>
     expect(claimsOf(result.value.token)).toMatchObject({ type: 'app', email: EMAIL })
     // Access let the team session through (SSO), without a login page and without a code.
     expect(teamRequests('login-sso').length).toBe(ssoBefore + 1)
-    await expect.poll(() => deps.listWindows().slice(since)).toEqual([expect.objectContaining({ visible: false, everShown: false, closed: true })])
+    await expect.poll(() => deps.listWindows().slice(since)).toEqual([expect.objectContaining({ visible: false, everShown: false, closed: true, closeCalls: 1 })])
     expect(deps.windows[since]?.showCalls).toBe(0)
     expect(shownCalls).toBe(0)
     expect(await getWithToken('/api/renewed', result.value.token)).toBe(200)
@@ -266,7 +266,7 @@ describe('the Access login window in real Chromium, against the emulator', () =>
       expect(result.reason).toBe('needs-user')
       expect(result.error.code).toBe('ACCESS_LOGIN_REQUIRED')
     }
-    await expect.poll(() => deps.listWindows().slice(since)).toEqual([expect.objectContaining({ visible: false, everShown: false, closed: true })])
+    await expect.poll(() => deps.listWindows().slice(since)).toEqual([expect.objectContaining({ visible: false, everShown: false, closed: true, closeCalls: 1 })])
 
     // The same, allowed to show the window when needed.
     const since2 = deps.windows.length
