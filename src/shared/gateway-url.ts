@@ -138,25 +138,38 @@ function isBareIpv6(authority: string): boolean {
 /** Why `new URL` refused an address, as specifically as the text allows. */
 function unparsableAddressMessage(raw: string): string {
   const scheme = raw.slice(0, raw.indexOf('://')).toLowerCase()
-  const withUser = raw.slice(scheme.length + 3).split(/[/?#]/, 1)[0] ?? ''
-  const authority = withUser.slice(withUser.lastIndexOf('@') + 1)
+  const rest = raw.slice(scheme.length + 3)
+  // An "@" anywhere means a user name and password may be in the text, and a password can hold
+  // any of / ? # : (so "ws://admin:pw/x@host" reads as host "admin", port "pw"): quote nothing.
+  if (rest.includes('@')) {
+    return 'Do not put a user name or password in the address. Enter the gateway token in its own field.'
+  }
+  const authority = rest.split(/[/?#]/, 1)[0] ?? ''
   if (isBareIpv6(authority)) {
     // "ws://::1:18789" cannot be told apart from "ws://[::1:18789]"; the brackets say where the
     // address ends and the port begins.
-    const example = scheme === 'wss' ? 'wss://[2001:db8::1]:443' : 'ws://[::1]:18789'
-    return /%/.test(authority)
-      ? `An IPv6 address goes in square brackets, and the zone (the %${(authority.split('%')[1] ?? '').split(':')[0]} part) cannot be used in a gateway address: write it like ${example}, with a global or loopback address.`
-      : `An IPv6 address goes in square brackets, with the port after them: write it like ${example}.`
+    return /%/.test(authority) ? zoneMessage(scheme) : `An IPv6 address goes in square brackets, with the port after them: write it like ${ipv6Example(scheme)}.`
   }
-  if (/^\[[^\]]*$/.test(authority)) return 'The IPv6 address has an opening [ but no closing ]: write it like ws://[::1]:18789.'
+  if (/^\[[^\]]*%/.test(authority)) return zoneMessage(scheme)
+  if (/^\[[^\]]*$/.test(authority)) return `The IPv6 address has an opening [ but no closing ]: write it like ${ipv6Example(scheme)}.`
   const port = /:([^:\]]*)$/.exec(authority)?.[1]
   if (port !== undefined && port !== '' && !/^\d+$/.test(port)) {
-    return `The port "${port}" is not a number: write the port as digits after the colon, for example :18789.`
+    return port.length <= 12
+      ? `The port "${port}" is not a number: write the port as digits after the colon, for example :18789.`
+      : 'The port is not a number: write the port as digits after the colon, for example :18789.'
   }
   if (port !== undefined && /^\d+$/.test(port) && Number(port) > 65535) {
-    return `The port ${port} is out of range: a port is a number from 1 to 65535 (18789 by default).`
+    return `The port ${port.length <= 12 ? `${port} ` : ''}is out of range: a port is a number from 1 to 65535 (18789 by default).`
   }
   return 'That is not a valid address. Check for typos in the host name and port.'
+}
+
+function ipv6Example(scheme: string): string {
+  return scheme === 'wss' ? 'wss://[2001:db8::1]:443' : 'ws://[::1]:18789'
+}
+
+function zoneMessage(scheme: string): string {
+  return `An IPv6 zone (the %name after a link-local address) cannot be used in a gateway address: use a global or loopback address in square brackets, like ${ipv6Example(scheme)}.`
 }
 
 /** Longest DNS name (RFC 1035), without a trailing dot, and longest label between dots. */
@@ -175,7 +188,7 @@ function hostNameProblem(hostname: string): string | undefined {
   if (name.length > MAX_HOST_NAME) {
     return `The host name is ${name.length} characters long; a DNS name has at most ${MAX_HOST_NAME}. Check that the whole address was pasted once, without extra text.`
   }
-  if (name.startsWith('.') || name.includes('..')) {
+  if (name === '' || hostname.startsWith('.') || hostname.includes('..')) {
     return 'The host name has an empty part (two dots in a row, or a dot at the start). Check the host name for a typo.'
   }
   const long = name.split('.').find((label) => label.length > MAX_LABEL)
@@ -196,6 +209,31 @@ export const URL_REDACTED = '[redacted]'
  * Group 1 is the prefix kept; group 2 the user info, up to the last "@" before a / ? or #.
  */
 const USERINFO = /^((?:[a-z][a-z0-9+.-]*:?)?[/\\]+|(?:wss?|https?):)?([^/?#]*)@/i
+const USERINFO_PREFIX = /^((?:[a-z][a-z0-9+.-]*:?)?[/\\]+|(?:wss?|https?):)?/i
+
+/**
+ * The prefix kept and the user info of an address as typed. A password may itself hold / ? or #
+ * ("ws://admin:pw/x@host"), so unless the text is a valid address whose "@" is in its path or
+ * query, everything up to the last "@" counts as user info: better a shortened display than a
+ * printed password.
+ */
+function splitUserInfo(text: string): { prefix: string; userinfo: string; rest: string } | undefined {
+  const at = text.lastIndexOf('@')
+  if (at < 0) return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(text)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed && /^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !parsed.username && !parsed.password) {
+    const strict = USERINFO.exec(text)
+    return strict ? { prefix: strict[1] ?? '', userinfo: strict[2] ?? '', rest: text.slice(strict[0].length) } : undefined
+  }
+  const prefix = USERINFO_PREFIX.exec(text)?.[0] ?? ''
+  if (at < prefix.length) return undefined
+  return { prefix, userinfo: text.slice(prefix.length, at), rest: text.slice(at + 1) }
+}
 
 /** Longest address shown in a report or a progress line. */
 const MAX_DISPLAY = 200
@@ -210,7 +248,8 @@ export function displayGatewayUrl(input: string, max = MAX_DISPLAY): string {
   // eslint-disable-next-line no-control-regex
   let text = String(input ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(INVISIBLE_ALL, '').replace(/\s+/g, ' ').trim()
   // User name and password: up to the last "@" of the authority (before the first / ? or #).
-  text = text.replace(USERINFO, (_m, prefix: string | undefined) => prefix ?? '')
+  const split = splitUserInfo(text)
+  if (split) text = split.prefix + split.rest
   const hash = text.indexOf('#')
   let fragment = ''
   if (hash >= 0) {
@@ -242,10 +281,13 @@ export function displayGatewayUrl(input: string, max = MAX_DISPLAY): string {
 export function gatewayUrlSecrets(input: string): string[] {
   const raw = String(input ?? '').trim()
   const out: string[] = []
-  const userinfo = USERINFO.exec(raw)?.[2]
+  const userinfo = splitUserInfo(raw)?.userinfo
   if (userinfo) {
     const colon = userinfo.indexOf(':')
-    out.push(userinfo, colon >= 0 ? userinfo.slice(colon + 1) : userinfo, ...(colon > 0 ? [userinfo.slice(0, colon)] : []))
+    const password = colon >= 0 ? userinfo.slice(colon + 1) : userinfo
+    out.push(userinfo, password, ...(colon > 0 ? [userinfo.slice(0, colon)] : []))
+    // Pieces of a password holding / ? or # (which a parser would read as path, query or port).
+    out.push(...password.split(/[/?#]/).filter((piece) => piece.length >= 4 && piece !== password))
   }
   const hash = raw.indexOf('#')
   if (hash >= 0) out.push(raw.slice(hash + 1))

@@ -281,9 +281,10 @@ describe('gateway and network refusals', () => {
     const doctor = await cli(['doctor', '--url', plain, '--json'], { keychain: 'plain-to-tls', env: { AETHER_GATEWAY_TOKEN: gatewayToken } })
     expect(doctor.code).toBe(6)
     const report = JSON.parse(doctor.stdout) as { steps: { id: string; status: string; code?: string }[]; verdict: { causes: { id: string }[] } }
-    expect(report.steps.find((s) => s.id === 'tls')).toMatchObject({ status: 'fail', code: 'TLS_REQUIRED' })
+    expect(report.steps.find((s) => s.id === 'tls')).toMatchObject({ status: 'pass' })
+    expect(report.steps.find((s) => s.id === 'https-probe')).toMatchObject({ status: 'fail', code: 'TLS_REQUIRED' })
     expect(report.verdict.causes[0]?.id).toBe('tls-required')
-    // The probe is a TLS hello only: no HTTP request (and no credential) reached the edge.
+    // Only plain bytes and a TLS hello were sent: no HTTP request (and no credential) reached the edge.
     expect(emu.requests.length).toBe(edgeRequestsBefore)
   })
 

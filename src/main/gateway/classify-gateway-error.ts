@@ -383,10 +383,12 @@ export function classifyStreamError(
  */
 export function pastedTokenProblem(token: string | undefined): string | undefined {
   if (!token) return undefined
-  if (/[\r\n]/.test(token)) return 'The gateway token has a line break inside it: it may have been pasted in two pieces.'
-  if (/[ \t]/.test(token)) return 'The gateway token has a space inside it: it may be two values pasted together, or part of a command line.'
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\u00a0\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/.test(token)) {
+  if (/[\r\n\u0085\u2028\u2029]/.test(token)) return 'The gateway token has a line break inside it: it may have been pasted in two pieces.'
+  // \s covers the Unicode spaces too (no-break, narrow no-break, em, ideographic...).
+  if (/\s/.test(token)) return 'The gateway token has a space inside it: it may be two values pasted together, or part of a command line.'
+  // Control and format characters (zero-width, direction marks, soft hyphen, BOM), variation
+  // selectors and the blank Hangul fillers: invisible, and never part of a token.
+  if (/[\p{Cc}\p{Cf}\u{fe00}-\u{fe0f}\u115f\u1160\u3164\uffa0]/u.test(token)) {
     return 'The gateway token contains an invisible character (often added by chat apps or PDFs): type or copy it again.'
   }
   return undefined
@@ -394,7 +396,7 @@ export function pastedTokenProblem(token: string | undefined): string | undefine
 
 /** A refused gateway token that holds a paste error: that is said first, before the usual advice. */
 export function withPastedTokenCause(error: AppError, token: string | undefined): AppError {
-  const problem = error.code === 'GATEWAY_TOKEN_MISMATCH' ? pastedTokenProblem(token) : undefined
+  const problem = error.code === 'GATEWAY_TOKEN_MISMATCH' || error.code === 'DEVICE_TOKEN_MISMATCH' ? pastedTokenProblem(token) : undefined
   if (!problem) return error
   return { ...error, likelyCauses: [problem, ...(error.likelyCauses ?? [])] }
 }

@@ -178,7 +178,9 @@ export async function connectGateway(
       // A revoked device token is useless; forget it so the next attempt uses the shared token.
       await guardKeychain('remove the device token', () => deps.secrets.delete(deviceTokenKey))
     }
-    return fail(tokenKind === 'gateway' ? withPastedTokenCause(error, token) : error)
+    // The gateway token was refused (perhaps after it, the device token too): a paste error in it
+    // is said first.
+    return fail(target.gatewayToken && (tokenKind === 'gateway' || triedDeviceToken) ? withPastedTokenCause(error, target.gatewayToken) : error)
   }
 }
 

@@ -8,6 +8,7 @@
  * certificate is at fault, and what to change. Pure: no I/O.
  */
 import { appError, isAppError, type AppError, type ErrorCode, type ErrorDetails, type NextStep } from '../../shared/errors'
+import { displayGatewayUrl } from '../../shared/gateway-url'
 
 /** What the caller knows about the certificate the server presented (from `getPeerCertificate`). */
 export interface PeerCertificateSummary {
@@ -299,11 +300,14 @@ function connectionReset(ctx: NetworkErrorContext, where: string, message: strin
  * (or a web server answers "plain HTTP request sent to HTTPS port"). Found by a TLS probe of the
  * same port, so it is said as a fact with the address to use, not as one guess among several.
  */
-export function tlsRequired(host: string, port: number, suggestedUrl: string): AppError {
+export function tlsRequired(host: string, port: number, secureHref: string): AppError {
+  // Shown as every address is shown: query values stay hidden (the user's own address has them).
+  const suggestedUrl = displayGatewayUrl(secureHref)
+  const where = host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]:${port}` : `${host}:${port}`
   return appError(
     'TLS_REQUIRED',
     'This address needs wss://',
-    `The server at ${host}:${port} speaks TLS, but the address starts with ws:// (plain). Use ${suggestedUrl} instead.`,
+    `The server at ${where} speaks TLS, but the address starts with ws:// (plain). Use ${suggestedUrl} instead.`,
     {
       nextSteps: [{ action: 'check-url', label: `Change the gateway URL to ${suggestedUrl}.` }],
       details: { host, port },

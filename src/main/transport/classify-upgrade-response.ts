@@ -35,6 +35,9 @@ export interface UpgradeResponseInput {
   nowMs?: number
 }
 
+/** The 400 pages of web servers that got plain HTTP on a TLS port. */
+const PLAIN_HTTP_ON_TLS_PORT = /plain HTTP request was sent to HTTPS port|sent an HTTP request to an HTTPS server|speaking plain HTTP to an SSL-enabled server port/i
+
 /** Longest cleaned snippet of server text (deny message, gateway message) we keep. */
 const MAX_SNIPPET = 200
 
@@ -61,8 +64,9 @@ export function classifyUpgradeResponse(input: UpgradeResponseInput): AppError {
   if (status === 530) return r.cfCode !== undefined ? cloudflareError(r) : tunnelDown(r)
   if (status >= 520 && status <= 527) return cloudflareError(r)
   if (status === 503) return r.cloudflarePage ? cloudflareError(r) : originUnavailable(r)
-  // nginx and Cloudflare's edge answer plain HTTP on a TLS port with this 400 page.
-  if (status === 400 && r.protocol === 'ws:' && /plain HTTP request was sent to HTTPS port/i.test(input.body ?? '')) {
+  // What web servers answer to plain HTTP on their TLS port: nginx and Cloudflare's edge, Go's
+  // net/http (Caddy, Traefik), Apache.
+  if (status === 400 && r.protocol === 'ws:' && PLAIN_HTTP_ON_TLS_PORT.test(input.body ?? '')) {
     return tlsRequired(r.hostname ?? r.host, r.port ?? 80, secureGatewayHref(input.requestUrl))
   }
   if ((status === 502 || status === 504 || status === 500) && r.fromCloudflare && (r.cloudflarePage || r.bodyEmpty)) {

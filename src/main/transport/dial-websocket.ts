@@ -29,6 +29,8 @@ const REFUSAL_BODY_WAIT_MS = 3_000
 /** What a TLS port does to a plain upgrade: hang up, or answer with bytes that are not HTTP. */
 const PLAIN_REFUSAL_CODES = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
 const TLS_PROBE_TIMEOUT_MS = 2_000
+/** Below this much time left, the original error is reported without a probe. */
+const MIN_TLS_PROBE_MS = 200
 
 export interface DialOptions {
   url: GatewayUrl
@@ -56,11 +58,15 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
     let ws: WebSocket
     const queued: string[] = []
     let handler: ((text: string) => void) | undefined
+    const startedAt = Date.now()
+    /** Ends a TLS probe still running when the attempt ends. */
+    const probeAbort = new AbortController()
 
     const finish = (result: Result<DialedSocket>) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      probeAbort.abort()
       opts.signal?.removeEventListener('abort', onAbort)
       if (!result.ok) {
         ws.removeAllListeners('message')
@@ -92,6 +98,24 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
       return
     }
     opts.signal?.addEventListener('abort', onAbort)
+
+    /**
+     * A plain upgrade hung up on or refused like plain HTTP on a TLS port: ask the port whether it
+     * speaks TLS before blaming the network. The probe gets only the time the attempt has left
+     * (the attempt's own limit stays the limit), and ends with the attempt.
+     */
+    const failMaybeTls = (error: AppError, worthProbing: boolean) => {
+      const left = opts.timeoutMs - (Date.now() - startedAt)
+      if (settled || opts.url.secure || !worthProbing || left < MIN_TLS_PROBE_MS) {
+        finish(fail(error))
+        return
+      }
+      const signal = opts.signal ? AbortSignal.any([opts.signal, probeAbort.signal]) : probeAbort.signal
+      portSpeaksTls({ host, port, timeoutMs: Math.min(TLS_PROBE_TIMEOUT_MS, left), signal }).then(
+        (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, secureGatewayHref(opts.url.href)) : error)),
+        () => finish(fail(error))
+      )
+    }
 
     try {
       ws = new WebSocket(opts.url.href, {
@@ -133,18 +157,17 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
       readBounded(res).then((body) => {
         req.destroy()
-        finish(
-          fail(
-            classifyUpgradeResponse({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body,
-              requestUrl: opts.url.href,
-              credentialsSent: opts.access.kind,
-              sentNames
-            })
-          )
-        )
+        const error = classifyUpgradeResponse({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          requestUrl: opts.url.href,
+          credentialsSent: opts.access.kind,
+          sentNames
+        })
+        // A bare 400 is what most web servers say to plain HTTP on their TLS port, in words of
+        // their own (the known ones are recognised from the body already).
+        failMaybeTls(error, res.statusCode === 400 && error.code === 'UNEXPECTED_HTTP_STATUS')
       })
     })
 
@@ -153,16 +176,7 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
       const error = /handshake has timed out/i.test(err.message)
         ? timeoutError()
         : classifyNetworkError(err, { host, port, timeoutMs: opts.timeoutMs, phase: 'connect', ...(peer ? { peer } : {}) })
-      if (opts.url.secure || !PLAIN_REFUSAL_CODES.has(error.code)) {
-        finish(fail(error))
-        return
-      }
-      // A plain upgrade hung up on: ask the port whether it speaks TLS before blaming the network.
-      // The overall timer still bounds the attempt (it would end it as a timeout).
-      portSpeaksTls({ host, port, timeoutMs: TLS_PROBE_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) }).then(
-        (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, secureGatewayHref(opts.url.href)) : error)),
-        () => finish(fail(error))
-      )
+      failMaybeTls(error, PLAIN_REFUSAL_CODES.has(error.code))
     })
 
     ws.on('open', () => {

@@ -279,34 +279,38 @@ describe('the login page to open', () => {
 })
 
 describe('a plain address on a port that speaks TLS', () => {
-  it('fails the TCP and TLS step with the wss:// address to use, and that is the first cause and the way forward', async () => {
+  const hungUp = () => Promise.reject(errno('ECONNRESET'))
+
+  it('the plain request is hung up on, the port answers a TLS hello: TLS_REQUIRED with the wss:// address, first cause and way forward', async () => {
     const asked: unknown[] = []
     const report = await run(
       { url: 'ws://gw.example.com:8443/gw' },
       {
         socket: async () => ({ remoteAddress: '104.16.5.5' }),
+        http: hungUp,
         speaksTls: async () => (asked.push('hello'), true)
       }
     )
     expect(asked).toHaveLength(1)
-    const tls = report.steps.find((s) => s.id === 'tls')
-    expect(tls?.status).toBe('fail')
-    expect(tls?.code).toBe('TLS_REQUIRED')
-    expect(tls?.summary).toContain('Use wss://gw.example.com:8443/gw instead')
+    expect(report.steps.find((s) => s.id === 'tls')?.status).toBe('pass')
+    const probe = report.steps.find((s) => s.id === 'https-probe')
+    expect(probe?.status).toBe('fail')
+    expect(probe?.code).toBe('TLS_REQUIRED')
+    expect(probe?.summary).toContain('Use wss://gw.example.com:8443/gw instead')
     expect(report.verdict.causes[0]?.id).toBe('tls-required')
     expect(report.verdict.waysForward[0]?.title).toBe('Change the gateway URL to wss://gw.example.com:8443/gw.')
-    // Nothing more is sent to a server that cannot read it.
-    expect(report.steps.find((s) => s.id === 'https-probe')?.status).toBe('skip')
+    expect(report.steps.find((s) => s.id === 'websocket')?.status).toBe('skip')
   })
 
-  it('a plain port that does not answer the hello passes as plain TCP', async () => {
-    const report = await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), gateway: refused })
-    expect(report.steps.find((s) => s.id === 'tls')?.status).toBe('pass')
+  it('hung up on by a port that does not speak TLS either: the reset stays the finding', async () => {
+    const report = await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), http: hungUp, speaksTls: async () => false })
+    expect(report.steps.find((s) => s.id === 'https-probe')?.code).toBe('CONNECTION_RESET')
   })
 
-  it('is never asked for a wss:// address', async () => {
+  it('a plain gateway that answers is never sent a TLS hello, nor is a wss:// address', async () => {
     let asked = 0
-    await run({}, { speaksTls: async () => (asked++, true), gateway: refused })
+    await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), speaksTls: async () => (asked++, true), gateway: refused })
+    await run({}, { http: hungUp, speaksTls: async () => (asked++, true), gateway: refused })
     expect(asked).toBe(0)
   })
 })

@@ -34,7 +34,15 @@ describe('ad-hoc targets', () => {
     for (const [token, said] of [
       ['abc def', /space inside it/],
       ['abc\ndef', /line break inside it/],
-      ['abc\u200bdef', /invisible character/]
+      ['abc\u200bdef', /invisible character/],
+      ['abc\u202fdef', /space inside it/],
+      ['abc\u3000def', /space inside it/],
+      ['abc\u2028def', /line break inside it/],
+      ['abc\u0085def', /line break inside it/],
+      ['abc\u2066def', /invisible character/],
+      ['abc\ufe0fdef', /invisible character/],
+      ['abc\u3164def', /invisible character/],
+      ['abc\u009bdef', /invisible character/]
     ] as const) {
       const r = targetFromUrl('wss://gw.example.com', { gatewayToken: token })
       expect(r.ok).toBe(true)

@@ -88,6 +88,16 @@ describe('connecting to a (fake, replaying) gateway', () => {
     expect(!wrong.ok && wrong.error.likelyCauses).toBeFalsy()
   })
 
+  it('keeps that cause when the stored device token, tried next, is refused too', async () => {
+    const { target, deps } = await setup()
+    await deps.secrets.set(secretKeys.deviceToken('p1'), 'revoked-device-token')
+    const r = await connectGateway({ ...target, gatewayToken: `${TOKEN} ${TOKEN}` }, deps)
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(gw!.connects.map((c) => Object.keys(c.auth ?? {}))).toEqual([['token'], ['token']])
+    expect(r.error.likelyCauses?.[0]).toMatch(/space inside it/)
+  })
+
   it('retries while the gateway is starting (UNAVAILABLE / 1013)', async () => {
     const { target, deps } = await setup({ startupRefusals: 2 })
     const progress: string[] = []

@@ -74,12 +74,16 @@ describe('gateway URL parsing', () => {
       ['ws://::1:18789', /IPv6 address goes in square brackets.*ws:\/\/\[::1\]:18789/],
       ['ws://::1', /IPv6 address goes in square brackets/],
       ['wss://2001:db8::1', /square brackets.*wss:\/\/\[2001:db8::1\]:443/],
-      ['ws://fe80::1%eth0:18789', /zone \(the %eth0 part\) cannot be used/],
+      ['ws://fe80::1%eth0:18789', /IPv6 zone .* cannot be used/],
+      ['ws://[fe80::1%25eth0]:80', /IPv6 zone .* cannot be used/],
       ['ws://[::1:18789', /opening \[ but no closing \]/],
       ['ws://gateway.example.com:abc', /port "abc" is not a number/],
       ['ws://gateway.example.com:99999', /port 99999 is out of range.*1 to 65535/],
       ['ws://a..example.com', /empty part \(two dots in a row/],
       ['ws://.example.com', /empty part/],
+      ['ws://a.example..', /empty part/],
+      ['ws://.', /empty part/],
+      [`ws://gateway.example.com:${'x'.repeat(300)}`, /^The port is not a number/],
       ['ws://1.2.3.4:5:6', /not a valid address/]
     ] as const) {
       const r = parseGatewayUrl(input)
@@ -89,10 +93,21 @@ describe('gateway URL parsing', () => {
         expect(r.error.message, input).toMatch(message)
       }
     }
-    // Credentials in front of a bare IPv6 address are never echoed.
-    const r = parseGatewayUrl('ws://user:hunter2@::1')
-    expect(r.ok).toBe(false)
-    if (!r.ok) expect(r.error.message).not.toContain('hunter2')
+    // Credentials are never echoed, also when the password holds / ? or # and a parser would
+    // read part of it as the port.
+    for (const input of ['ws://user:hunter2@::1', 'ws://admin:hunter2/x@host', 'ws://admin:hunter2#x@host:1', 'ws://admin:hunter2?@host']) {
+      const r = parseGatewayUrl(input)
+      expect(r.ok, input).toBe(false)
+      if (!r.ok) {
+        expect(r.error.message, input).not.toContain('hunter2')
+        expect(r.error.message).toMatch(/user name or password/)
+      }
+      expect(displayGatewayUrl(input), input).not.toContain('hunter2')
+      expect(gatewayUrlSecrets(input), input).toContain('hunter2')
+    }
+    // A valid address with an "@" in its path or query keeps its host on display.
+    expect(displayGatewayUrl('wss://gw.example.com/@me')).toBe('wss://gw.example.com/@me')
+    expect(gatewayUrlSecrets('wss://gw.example.com/@me')).toEqual([])
   })
 })
 

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
 import { dialWebSocket } from '../../../src/main/transport/dial-websocket'
@@ -53,7 +53,7 @@ describe('dialWebSocket: a plain ws:// address aimed at a port that speaks TLS',
     if (r.ok) return
     expect(r.error.code).toBe('TLS_REQUIRED')
     expect(r.error.title).toBe('This address needs wss://')
-    expect(r.error.message).toContain(`Use wss://127.0.0.1:${port}/gw?x=1 instead`)
+    expect(r.error.message).toContain(`Use wss://127.0.0.1:${port}/gw?x=[redacted] instead`)
     expect(r.error.nextSteps[0]).toMatchObject({ action: 'check-url' })
   })
 
@@ -76,6 +76,92 @@ describe('dialWebSocket: a plain ws:// address aimed at a port that speaks TLS',
     if (r.ok) return
     expect(r.error.code).toBe('TLS_REQUIRED')
     expect(r.error.message).toContain(`Use wss://127.0.0.1:${port}/ instead`)
+  })
+})
+
+describe('dialWebSocket: the TLS probe after a plain refusal', () => {
+  const servers: Server[] = []
+  const sockets = new Set<Socket>()
+  afterEach(async () => {
+    for (const socket of sockets) socket.destroy()
+    sockets.clear()
+    for (const s of servers.splice(0)) await new Promise((r) => s.close(r))
+  })
+  async function listen(server: Server): Promise<number> {
+    servers.push(server)
+    server.on('connection', (socket: Socket) => sockets.add(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return (server.address() as AddressInfo).port
+  }
+  async function dial(href: string, timeoutMs = 5_000) {
+    const url = parseGatewayUrl(href)
+    if (!url.ok) throw new Error('bad url')
+    return dialWebSocket({ url: url.value, access: { kind: 'none' }, timeoutMs, userAgent: 'test' })
+  }
+
+  it('a port that speaks TLS and answers plain HTTP with a 400 of its own words (as Go servers do) is TLS_REQUIRED', async () => {
+    const pki = await TestPki.create()
+    const leaf = await pki.leafFor('127.0.0.1', 'self-signed')
+    const tlsServer = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem })
+    tlsServer.on('tlsClientError', () => undefined)
+    const port = await listen(
+      createNetServer((socket) => {
+        socket.once('data', (first) => {
+          if (first[0] === 0x16) {
+            // A TLS hello: hand the connection to a TLS server, as a server on one port for both does.
+            socket.pause()
+            socket.unshift(first)
+            tlsServer.emit('connection', socket)
+          } else {
+            socket.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an unusual request.\n')
+          }
+        })
+        socket.on('error', () => undefined)
+      })
+    )
+    const r = await dial(`ws://127.0.0.1:${port}/`)
+    expect(!r.ok && r.error.code).toBe('TLS_REQUIRED')
+  })
+
+  it('Go\u2019s and Apache\u2019s own words are recognised without a probe', async () => {
+    for (const body of ['Client sent an HTTP request to an HTTPS server.\n', "You're speaking plain HTTP to an SSL-enabled server port."]) {
+      const port = await listen(
+        createHttpServer((_req, res) => {
+          res.writeHead(400, { 'content-type': 'text/plain' })
+          res.end(body)
+        })
+      )
+      const r = await dial(`ws://127.0.0.1:${port}/`)
+      expect(!r.ok && r.error.code, body).toBe('TLS_REQUIRED')
+    }
+  })
+
+  it('a plain 400 from a server that does not speak TLS stays an unexpected answer', async () => {
+    const port = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(400)
+        res.end('bad request')
+      })
+    )
+    const r = await dial(`ws://127.0.0.1:${port}/`)
+    expect(!r.ok && r.error.code).toBe('UNEXPECTED_HTTP_STATUS')
+  })
+
+  it('gets only the time the attempt has left: a reset with a hanging TLS hello is still a reset, within the limit', async () => {
+    let connections = 0
+    const port = await listen(
+      createNetServer((socket) => {
+        socket.on('error', () => undefined)
+        // The upgrade is reset at once; the probe that follows is held without an answer.
+        if (++connections === 1) socket.resetAndDestroy()
+      })
+    )
+    const started = Date.now()
+    const r = await dial(`ws://127.0.0.1:${port}/`, 1_000)
+    expect(!r.ok && r.error.code).toBe('CONNECTION_RESET')
+    expect(connections).toBe(2)
+    // Ended by the probe's share of the limit, not by the attempt's own timer (limit + 250 ms).
+    expect(Date.now() - started).toBeLessThan(1_250)
   })
 })
 

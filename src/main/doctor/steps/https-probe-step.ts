@@ -6,11 +6,17 @@
 import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { discoverAccessApp, type HttpGet } from '../../cf-access/sign-in/transfer-login'
 import { parseAccessLoginRedirect } from '../../cf-access/login-redirect'
-import { classifyNetworkError } from '../../transport/classify-network-error'
+import { secureGatewayHref } from '../../../shared/gateway-url'
+import { classifyNetworkError, tlsRequired } from '../../transport/classify-network-error'
 import { classifyAnswer, stepRequest } from '../access-probe'
 import { facts, unreachable, webUrl, type DoctorStepDefinition, type StepContext } from '../context'
 
 const EDGE_BLOCKS = new Set(['CLOUDFLARE_WAF_BLOCKED', 'CLOUDFLARE_TUNNEL_DOWN', 'CLOUDFLARE_ERROR'])
+
+/** What a TLS port does to a plain request: hang up, or answer with bytes that are not HTTP. */
+const PLAIN_REFUSALS = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
+/** How long a plain address's port gets to answer a TLS hello. */
+const TLS_HELLO_MS = 1_500
 
 /** The doctor's HTTP port as the sign-in module's HttpGet (for the Access application lookup). */
 export function asHttpGet(ctx: StepContext): HttpGet {
@@ -34,14 +40,25 @@ export const httpsProbeStep: DoctorStepDefinition = {
     const url = ctx.findings.url
     if (blocked || !url) return { status: 'skip', summary: blocked ?? 'Not run.', details: [] }
     const target = webUrl(url)
+    const started = ctx.ports.clock.now()
     let response
     try {
       response = await stepRequest(ctx, target, { 'User-Agent': ctx.userAgent, Accept: 'text/html,application/json;q=0.9,*/*;q=0.8' }, ctx.timeoutMs)
     } catch (e) {
       if (ctx.signal.aborted) throw e
-      const error = classifyNetworkError(e, { host: url.host, port: url.port, timeoutMs: ctx.timeoutMs, phase: 'connect' })
+      let error = classifyNetworkError(e, { host: url.host, port: url.port, timeoutMs: ctx.timeoutMs, phase: 'connect' })
+      const details: { label: string; value: string }[] = []
+      // A plain address on a port that speaks TLS is hung up on; one TLS hello names the fix.
+      // Asked only after such a failure, so a working plain gateway never sees a stray hello.
+      if (!url.secure && PLAIN_REFUSALS.has(error.code)) {
+        const speaksTls = await ctx.ports.sockets.speaksTls({ host: url.host, port: url.port, timeoutMs: Math.max(100, Math.min(TLS_HELLO_MS, ctx.timeoutMs - (ctx.ports.clock.now() - started))), signal: ctx.signal }).catch(() => false)
+        if (speaksTls) {
+          error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
+          details.push({ label: 'TLS', value: 'this port answers a TLS hello' })
+        }
+      }
       ctx.findings.socket = { ...ctx.findings.socket, error }
-      return { status: 'fail', summary: error.message, details: [], code: error.code }
+      return { status: 'fail', summary: error.message, details, code: error.code }
     }
     const h = response.headers
     const classification = classifyAnswer(response, target, 'none', [])

@@ -3,12 +3,8 @@
  * and whether it chains to a trusted root, naming a TLS-inspecting proxy when one re-signed it.
  */
 import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
-import { secureGatewayHref } from '../../../shared/gateway-url'
-import { classifyNetworkError, tlsRequired } from '../../transport/classify-network-error'
+import { classifyNetworkError } from '../../transport/classify-network-error'
 import { facts, type DoctorStepDefinition } from '../context'
-
-/** How long a plain address's port gets to answer a TLS hello. */
-const TLS_HELLO_MS = 1_500
 
 export const tlsStep: DoctorStepDefinition = {
   id: 'tls',
@@ -60,16 +56,6 @@ export const tlsStep: DoctorStepDefinition = {
       ['self-signed', peer?.selfSigned || undefined]
     ])
     if (!url.secure) {
-      // A plain address on a port that speaks TLS fails every later step with a bare hang-up;
-      // one TLS hello here names the fix instead.
-      const speaksTls = await ctx.ports.sockets
-        .speaksTls({ host: url.host, port: url.port, timeoutMs: Math.min(TLS_HELLO_MS, Math.max(100, ctx.timeoutMs - (ctx.ports.clock.now() - started))), signal: ctx.signal })
-        .catch(() => false)
-      if (speaksTls) {
-        const error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
-        ctx.findings.socket = { result, error }
-        return { status: 'fail', summary: error.message, details: [...details, { label: 'TLS', value: 'this port answers a TLS hello' }], code: error.code }
-      }
       ctx.findings.socket = { result }
       return { status: 'pass', summary: `TCP connection to ${url.host}:${url.port} works (plain, no TLS).`, details }
     }
