@@ -108,6 +108,29 @@ describe('gateway editor: write-only secrets', () => {
     expect(screen.getByLabelText('Gateway token')).toBeInTheDocument()
   })
 
+  it('notes a space or an invisible character inside the token while typing, without quoting it or keeping it, and still saves it', async () => {
+    const user = userEvent.setup()
+    const profile = await openEditorFor()
+    const input = screen.getByLabelText('Gateway token')
+    await user.type(input, 'gw-token-0123 456789')
+    const note = screen.getByTestId('profile-gateway-token-note')
+    expect(note).toHaveTextContent(/space inside it/)
+    expect(input.getAttribute('aria-describedby')).toContain(note.id)
+    expect(note.textContent).not.toContain('456789')
+    expect(allStoreState()).not.toContain('456789')
+    // Fixed: the note goes.
+    await user.clear(input)
+    await user.type(input, 'gw-token-0123456789')
+    expect(screen.queryByTestId('profile-gateway-token-note')).not.toBeInTheDocument()
+    await user.clear(input)
+    await user.type(input, 'gw-token-0123\u200b456789')
+    expect(screen.getByTestId('profile-gateway-token-note')).toHaveTextContent(/invisible character/)
+    // Only a note: the token is saved as typed, and the gateway decides.
+    await user.click(screen.getByRole('button', { name: 'Save' }))
+    await waitFor(() => expect(fake.callsTo('secrets.set')).toEqual([[profile.id, 'gatewayToken', 'gw-token-0123\u200b456789']]))
+    await waitFor(() => expect(screen.queryByTestId('profile-gateway-token-note')).not.toBeInTheDocument())
+  })
+
   it('stores secrets typed into a new gateway once it is saved', async () => {
     const user = userEvent.setup()
     await useProfiles.getState().load()

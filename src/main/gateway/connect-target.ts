@@ -13,7 +13,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, type GatewayProfile } from '../../shared/pr
 import { validateServiceTokenInput, type AccessCredentials } from '../cf-access/access-credentials'
 import { hasOnlyTokenCharacters, normaliseAppToken } from '../cf-access/app-token'
 import { secretKeys, urlTargetId, type SecretStore } from '../secrets/secret-store'
-import { pastedTokenProblem } from './classify-gateway-error'
+import { pastedTokenProblem } from '../../shared/pasted-token'
 import type { ConnectTarget } from './gateway-connector'
 
 /** Secrets supplied directly (CLI environment variables); each overrides the stored one. */

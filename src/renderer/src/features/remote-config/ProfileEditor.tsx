@@ -7,6 +7,7 @@
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import type { ProfileView, SecretKind } from '../../../../shared/ipc-contract'
+import { pastedTokenProblem } from '../../../../shared/pasted-token'
 import type { ConnectionKind } from '../../../../shared/connection-state'
 import { connectProfile, disconnectProfile } from '../../lib/bridge'
 import { registerTypedSecretsProbe } from '../../lib/gateway-link'
@@ -323,6 +324,7 @@ function EditorForm({ profile, onCreated }: EditorFormProps) {
         status={profile?.secrets.gatewayToken}
         revealable
         description="The gateway's auth token (gateway.auth.token on the gateway host). Stored in the system keychain when you save."
+        inspect={pastedTokenProblem}
         onClear={profile ? () => clearSecret('gatewayToken') : undefined}
         disabled={disabled}
       />

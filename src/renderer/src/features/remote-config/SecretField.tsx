@@ -31,21 +31,28 @@ export interface SecretFieldProps {
   /** Offer a show/hide toggle while typing. */
   revealable?: boolean
   description?: string
+  /**
+   * A note about what is being typed (a paste error), shown under the field without blocking
+   * the save. Only the note is kept in state, never the value.
+   */
+  inspect?: (value: string) => string | undefined
   /** Clear the stored secret (only offered when one is set). */
   onClear?: () => Promise<string | undefined>
   disabled?: boolean
   ref?: Ref<SecretFieldHandle>
 }
 
-export function SecretField({ label, shortName, inputId, status, revealable, description, onClear, disabled, ref }: SecretFieldProps) {
+export function SecretField({ label, shortName, inputId, status, revealable, description, inspect, onClear, disabled, ref }: SecretFieldProps) {
   const inputRef = useRef<HTMLInputElement>(null)
   const [replacing, setReplacing] = useState(false)
   const [revealed, setRevealed] = useState(false)
   const [error, setError] = useState<string>()
   const [clearing, setClearing] = useState(false)
   const [focusWanted, setFocusWanted] = useState(false)
+  const [note, setNote] = useState<string>()
   const descriptionId = useId()
   const errorId = useId()
+  const noteId = useId()
   const isSet = status?.set === true
   const showInput = !isSet || replacing
 
@@ -61,6 +68,7 @@ export function SecretField({ label, shortName, inputId, status, revealable, des
         setReplacing(false)
         setRevealed(false)
         setError(undefined)
+        setNote(undefined)
       },
       focus: () => {
         setReplacing(true)
@@ -88,6 +96,7 @@ export function SecretField({ label, shortName, inputId, status, revealable, des
     setReplacing(false)
     setRevealed(false)
     setError(undefined)
+    setNote(undefined)
   }
 
   const clear = async () => {
@@ -97,7 +106,7 @@ export function SecretField({ label, shortName, inputId, status, revealable, des
     setClearing(false)
   }
 
-  const describedBy = [description ? descriptionId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined
+  const describedBy = [description ? descriptionId : '', note ? noteId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined
   const hint = status?.hint || (isSet ? 'set' : 'not set')
 
   return (
@@ -133,6 +142,7 @@ export function SecretField({ label, shortName, inputId, status, revealable, des
             aria-describedby={describedBy}
             aria-invalid={error ? true : undefined}
             disabled={disabled}
+            onInput={inspect ? (event) => setNote(inspect(event.currentTarget.value.trim())) : undefined}
           />
           {revealable && (
             <button
@@ -155,6 +165,11 @@ export function SecretField({ label, shortName, inputId, status, revealable, des
       {description && (
         <p id={descriptionId} className="field__hint">
           {description}
+        </p>
+      )}
+      {note && (
+        <p id={noteId} className="field__warning" data-testid={`${inputId}-note`}>
+          {note}
         </p>
       )}
       {error && (
