@@ -418,8 +418,9 @@ class PlaywrightWebContents extends EventEmitter {
   }
 }
 
-/** How long page.close() gets before the window's target is closed through the browser. */
-const CLOSE_FALLBACK_MS = 3_000
+/** How long page.close() gets before the close is re-issued, and how many times. */
+const CLOSE_RETRY_MS = 1_000
+const CLOSE_RETRIES = 5
 
 /**
  * A Page with Electron's webContents events: `will-*` from the DevTools protocol's request
@@ -575,27 +576,29 @@ abstract class PagePort extends EventEmitter {
     const page = this.page
     if (!page) return
     void page.close().catch(() => undefined)
-    // Electron's close() always ends in 'closed'. Should Playwright's page.close() not get there
-    // (a busy runner has been seen to leave it pending), the target is closed through the
-    // browser, as the window manager would; the test's "closed" then still means "asked to close".
-    const fallback = setTimeout(() => {
-      if (!this.destroyed) void this.closeTarget(page)
-    }, CLOSE_FALLBACK_MS)
-    fallback.unref()
+    // Electron's close() always ends in 'closed'. Chromium, though, can acknowledge the DevTools
+    // close of a page whose cross-site navigation is committing without closing it
+    // (crbug.com/536385539; Playwright's page.close() then waits forever): re-issue the close
+    // through the browser until the page is gone, as Electron's own close does not race.
+    void this.closeUntilGone(page)
   }
 
-  private async closeTarget(page: Page): Promise<void> {
-    try {
-      const cdp = this.cdp ?? (await page.context().newCDPSession(page))
-      const { targetInfo } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: { targetId: string } }
-      const browser = page.context().browser()
-      if (!browser) return
-      const session = await browser.newBrowserCDPSession()
-      await session.send('Target.closeTarget', { targetId: targetInfo.targetId })
-      await session.detach().catch(() => undefined)
-      process.stderr.write(`[login windows] page.close() had not closed ${page.url()} after ${CLOSE_FALLBACK_MS} ms; closed its target instead\n`)
-    } catch {
-      // already gone
+  private async closeUntilGone(page: Page): Promise<void> {
+    for (let attempt = 1; attempt <= CLOSE_RETRIES; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS).unref())
+      if (this.destroyed) return
+      try {
+        const cdp = this.cdp ?? (await page.context().newCDPSession(page))
+        const { targetInfo } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: { targetId: string } }
+        const browser = page.context().browser()
+        if (!browser) return
+        const session = await browser.newBrowserCDPSession()
+        await session.send('Target.closeTarget', { targetId: targetInfo.targetId })
+        await session.detach().catch(() => undefined)
+        process.stderr.write(`[login windows] page.close() had not closed ${page.url()}; closed its target again (attempt ${attempt})\n`)
+      } catch {
+        // already gone
+      }
     }
   }
 
