@@ -26,6 +26,9 @@ const DEFAULT_PORT = { 'ws:': 80, 'wss:': 443 } as const
 const INVISIBLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'g')
 
+const CREDENTIALS_IN_ADDRESS =
+  'Do not put a user name or password in the address (it contains an "@"). Enter the gateway token in its own field.'
+
 /** Query parameters that carry credentials (never put in an address that is stored or logged). */
 const SECRET_QUERY_PARAM = /token|secret|passw|pwd|jwt|key|auth|sig|credential/i
 
@@ -44,6 +47,10 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   if (INVISIBLE.test(raw)) {
     return fail(invalid('The gateway address contains invisible characters (often pasted from chat apps or PDFs). Type it again.'))
   }
+  // Said before any other finding: an "@" is a user name and password in the address, however
+  // the rest is mistyped, and a password may hold / ? # : so no other reading of the text is safe
+  // to quote. A gateway address has no use for an "@" elsewhere either.
+  if (raw.includes('@')) return fail(invalid(CREDENTIALS_IN_ADDRESS))
   if (/^[a-z][a-z0-9+.-]*:\/\/\//i.test(raw)) {
     return fail(invalid('The gateway address has no host name after the scheme.'))
   }
@@ -84,11 +91,7 @@ export function parseGatewayUrl(input: string): Result<GatewayUrl> {
   } else if (scheme !== 'ws:' && scheme !== 'wss:') {
     return fail(invalid(`The scheme ${scheme}// is not supported. Use wss:// or ws://.`))
   }
-  if (url.username || url.password) {
-    return fail(
-      invalid('Do not put a user name or password in the address. Enter the gateway token in its own field.')
-    )
-  }
+  if (url.username || url.password) return fail(invalid(CREDENTIALS_IN_ADDRESS))
   if (!url.hostname) {
     return fail(invalid('The gateway address has no host name.'))
   }
@@ -139,11 +142,6 @@ function isBareIpv6(authority: string): boolean {
 function unparsableAddressMessage(raw: string): string {
   const scheme = raw.slice(0, raw.indexOf('://')).toLowerCase()
   const rest = raw.slice(scheme.length + 3)
-  // An "@" anywhere means a user name and password may be in the text, and a password can hold
-  // any of / ? # : (so "ws://admin:pw/x@host" reads as host "admin", port "pw"): quote nothing.
-  if (rest.includes('@')) {
-    return 'Do not put a user name or password in the address. Enter the gateway token in its own field.'
-  }
   const authority = rest.split(/[/?#]/, 1)[0] ?? ''
   if (isBareIpv6(authority)) {
     // "ws://::1:18789" cannot be told apart from "ws://[::1:18789]"; the brackets say where the
@@ -202,36 +200,23 @@ function hostNameProblem(hostname: string): string | undefined {
 export const URL_REDACTED = '[redacted]'
 
 /**
- * A user name and password at the start of an address, also in text that is not a valid URL:
- * after a scheme-like prefix followed by any slashes or backslashes ("ws:/u:pw@h", "wss//u:pw@h",
- * "wss:/\\u:pw@h"), after a bare scheme ("ws:u:pw@h"), or at the very start ("u:pw@h"). A near
- * miss is exactly what a person types, so only an exact "//" would leave a password printed.
- * Group 1 is the prefix kept; group 2 the user info, up to the last "@" before a / ? or #.
+ * The scheme-like start of an address as typed, kept when the user info after it is removed:
+ * a scheme followed by any slashes or backslashes ("ws:/", "wss//", "wss:/\\"), or a bare
+ * scheme ("ws:"). A near miss is exactly what a person types, so it must not hide the user info.
  */
-const USERINFO = /^((?:[a-z][a-z0-9+.-]*:?)?[/\\]+|(?:wss?|https?):)?([^/?#]*)@/i
 const USERINFO_PREFIX = /^((?:[a-z][a-z0-9+.-]*:?)?[/\\]+|(?:wss?|https?):)?/i
 
 /**
- * The prefix kept and the user info of an address as typed. A password may itself hold / ? or #
- * ("ws://admin:pw/x@host"), so unless the text is a valid address whose "@" is in its path or
- * query, everything up to the last "@" counts as user info: better a shortened display than a
- * printed password.
+ * The prefix kept and the user info of an address as typed: everything up to the last "@". A
+ * password may itself hold / ? # or : ("ws://admin:2024/pw@host" parses as host "admin", port
+ * 2024), so no parse of the text tells where it ends; the parser refuses any "@", so a shortened
+ * display only ever shows an address that was refused anyway.
  */
 function splitUserInfo(text: string): { prefix: string; userinfo: string; rest: string } | undefined {
   const at = text.lastIndexOf('@')
   if (at < 0) return undefined
-  let parsed: URL | undefined
-  try {
-    parsed = new URL(text)
-  } catch {
-    parsed = undefined
-  }
-  if (parsed && /^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !parsed.username && !parsed.password) {
-    const strict = USERINFO.exec(text)
-    return strict ? { prefix: strict[1] ?? '', userinfo: strict[2] ?? '', rest: text.slice(strict[0].length) } : undefined
-  }
   const prefix = USERINFO_PREFIX.exec(text)?.[0] ?? ''
-  if (at < prefix.length) return undefined
+  if (at < prefix.length) return { prefix: '', userinfo: text.slice(0, at), rest: text.slice(at + 1) }
   return { prefix, userinfo: text.slice(prefix.length, at), rest: text.slice(at + 1) }
 }
 
@@ -286,8 +271,8 @@ export function gatewayUrlSecrets(input: string): string[] {
     const colon = userinfo.indexOf(':')
     const password = colon >= 0 ? userinfo.slice(colon + 1) : userinfo
     out.push(userinfo, password, ...(colon > 0 ? [userinfo.slice(0, colon)] : []))
-    // Pieces of a password holding / ? or # (which a parser would read as path, query or port).
-    out.push(...password.split(/[/?#]/).filter((piece) => piece.length >= 4 && piece !== password))
+    // Pieces of a password holding / ? # or \\ (which a parser would read as path, query or port).
+    out.push(...password.split(/[/?#\\]/).filter((piece) => piece.length >= 4 && piece !== password))
   }
   const hash = raw.indexOf('#')
   if (hash >= 0) out.push(raw.slice(hash + 1))

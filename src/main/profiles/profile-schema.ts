@@ -321,6 +321,11 @@ function describeIssue(issue: Issue | undefined): string {
  * Validate a save request. On failure, the AppError is INVALID_URL for a bad `url`, and
  * INVALID_INPUT otherwise; its message names the field ("url: must start with ws:// or wss://").
  */
+/** One sentence: a full stop added unless the text already ends with one (URL messages do). */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`
+}
+
 export function parseProfileInput(input: unknown): Result<ParsedProfileInput> {
   const parsed = profileInputSchema.safeParse(input)
   if (parsed.success) return ok(parsed.data)
@@ -332,7 +337,7 @@ export function parseProfileInput(input: unknown): Result<ParsedProfileInput> {
     : []
   const notes = issues.slice(0, 10).map(describeIssue)
   return fail(
-    appError(isUrl ? 'INVALID_URL' : 'INVALID_INPUT', isUrl ? 'Invalid gateway URL' : 'Invalid profile', `${describeIssue(first)}.`, {
+    appError(isUrl ? 'INVALID_URL' : 'INVALID_INPUT', isUrl ? 'Invalid gateway URL' : 'Invalid profile', sentence(describeIssue(first)), {
       nextSteps,
       details: notes.length > 1 ? { notes } : {}
     })

@@ -15,8 +15,6 @@
 import { appError, type AppError, type AccessMetaClaims, type ErrorCode, type ErrorDetails, type NextStep } from '../../shared/errors'
 import type { AccessCredentials } from '../cf-access/access-credentials'
 import { parseAccessLoginRedirect, type AccessLoginRedirect } from '../cf-access/login-redirect'
-import { secureGatewayHref } from '../../shared/gateway-url'
-import { tlsRequired } from './classify-network-error'
 
 /** What the transport saw when the upgrade was refused. */
 export interface UpgradeResponseInput {
@@ -35,7 +33,7 @@ export interface UpgradeResponseInput {
   nowMs?: number
 }
 
-/** The 400 pages of web servers that got plain HTTP on a TLS port. */
+/** The 400 pages of web servers that got plain HTTP on a TLS port (nginx and Cloudflare, Go's net/http as in Caddy and Traefik, Apache). */
 const PLAIN_HTTP_ON_TLS_PORT = /plain HTTP request was sent to HTTPS port|sent an HTTP request to an HTTPS server|speaking plain HTTP to an SSL-enabled server port/i
 
 /** Longest cleaned snippet of server text (deny message, gateway message) we keep. */
@@ -64,11 +62,6 @@ export function classifyUpgradeResponse(input: UpgradeResponseInput): AppError {
   if (status === 530) return r.cfCode !== undefined ? cloudflareError(r) : tunnelDown(r)
   if (status >= 520 && status <= 527) return cloudflareError(r)
   if (status === 503) return r.cloudflarePage ? cloudflareError(r) : originUnavailable(r)
-  // What web servers answer to plain HTTP on their TLS port: nginx and Cloudflare's edge, Go's
-  // net/http (Caddy, Traefik), Apache.
-  if (status === 400 && r.protocol === 'ws:' && PLAIN_HTTP_ON_TLS_PORT.test(input.body ?? '')) {
-    return tlsRequired(r.hostname ?? r.host, r.port ?? 80, secureGatewayHref(input.requestUrl))
-  }
   if ((status === 502 || status === 504 || status === 500) && r.fromCloudflare && (r.cloudflarePage || r.bodyEmpty)) {
     return cloudflareError(r)
   }
@@ -883,6 +876,11 @@ function unexpectedStatus(r: ResponseFacts): AppError {
   if (r.status >= 200 && r.status < 300) {
     causes.push('The URL points at a web page, not at the gateway\'s WebSocket endpoint.')
     causes.push('A proxy in front of the gateway does not support WebSocket upgrades.')
+  } else if (r.status === 400 && PLAIN_HTTP_ON_TLS_PORT.test(r.input.body ?? '')) {
+    // The transport asks the port itself with a TLS hello; reaching here, the port did not
+    // answer one, so the page came from further back: a proxy that sends plain HTTP onwards.
+    causes.push('The server says plain HTTP reached its HTTPS port: a proxy in front of it forwards plain HTTP to a TLS upstream (point the proxy at the upstream\u2019s https:// address).')
+    causes.push('The address should start with wss:// instead of ws://.')
   } else if (r.status === 400) {
     causes.push('A proxy in front of the gateway mangled the upgrade headers.')
     causes.push('The URL points at a service that is not the gateway.')

@@ -302,6 +302,15 @@ describe('a plain address on a port that speaks TLS', () => {
     expect(report.steps.find((s) => s.id === 'websocket')?.status).toBe('skip')
   })
 
+  it('a 400 to the plain request from a port that answers a TLS hello is TLS_REQUIRED in that step; from one that does not, the step passes', async () => {
+    const http: FakeOptions['http'] = () => answer(400, { 'content-type': 'text/plain' }, 'Client sent an HTTP request to an HTTPS server.')
+    const tlsPort = await run({ url: 'ws://gw.example.com:8443' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), http, speaksTls: async () => true })
+    expect(tlsPort.steps.find((s) => s.id === 'https-probe')).toMatchObject({ status: 'fail', code: 'TLS_REQUIRED' })
+    expect(tlsPort.verdict.causes[0]?.id).toBe('tls-required')
+    const plainPort = await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), http, speaksTls: async () => false, gateway: refused })
+    expect(plainPort.steps.find((s) => s.id === 'https-probe')?.status).toBe('pass')
+  })
+
   it('hung up on by a port that does not speak TLS either: the reset stays the finding', async () => {
     const report = await run({ url: 'ws://gw.example.com:8080' }, { socket: async () => ({ remoteAddress: '104.16.5.5' }), http: hungUp, speaksTls: async () => false })
     expect(report.steps.find((s) => s.id === 'https-probe')?.code).toBe('CONNECTION_RESET')

@@ -66,6 +66,9 @@ describe('parseProfileInput', () => {
     expect(e.category).toBe('input')
     expect(e.message).toMatch(message)
     expect(e.nextSteps[0]?.action).toBe('check-url')
+    // One full stop at the end, whether or not the reason brought its own.
+    expect(e.message).not.toMatch(/\.\.$/)
+    expect(e.message).toMatch(/\.$/)
   })
 
   it('never echoes a password from a rejected URL', () => {

@@ -105,9 +105,17 @@ describe('gateway URL parsing', () => {
       expect(displayGatewayUrl(input), input).not.toContain('hunter2')
       expect(gatewayUrlSecrets(input), input).toContain('hunter2')
     }
-    // A valid address with an "@" in its path or query keeps its host on display.
-    expect(displayGatewayUrl('wss://gw.example.com/@me')).toBe('wss://gw.example.com/@me')
-    expect(gatewayUrlSecrets('wss://gw.example.com/@me')).toEqual([])
+    // A password may start with digits and hold / \\ ? (then it parses as a port and a path):
+    // any "@" is refused first, before scheme advice, and everything up to the last "@" is hidden.
+    for (const input of ['ws://admin:2024/PWXq@127.0.0.1:1', 'ws://admin:2024\\PWXq@h', 'ws://admin:2024?PWXq@h', 'ws:///admin:2024/PWXq@h', 'wss://admin:2024/PWXq@h', 'ws:/admin:2024/PWXq@h', 'wss//admin:2024/PWXq@h', 'admin:2024/PWXq@h', 'ws://@host']) {
+      const r = parseGatewayUrl(input)
+      expect(!r.ok && r.error.message, input).toMatch(/Do not put a user name or password in the address \(it contains an "@"\)/)
+      expect(displayGatewayUrl(input), input).not.toMatch(/2024|PWXq/)
+      if (input !== 'ws://@host') expect(gatewayUrlSecrets(input), input).toEqual(expect.arrayContaining(['2024', 'PWXq']))
+    }
+    // Even an "@" that could be in a path is refused (a gateway address has none) and hidden.
+    expect(parseGatewayUrl('wss://gw.example.com/@me').ok).toBe(false)
+    expect(displayGatewayUrl('wss://gw.example.com/@me')).toBe('wss://me')
   })
 })
 
@@ -118,7 +126,7 @@ describe('gateway URL display', () => {
     expect(displayGatewayUrl('user:pw@gw.example.com')).toBe('gw.example.com')
     expect(displayGatewayUrl('ws://127.0.0.1:1/?token=QUERYSECRET123&x&b=2')).toBe('ws://127.0.0.1:1/?token=[redacted]&[redacted]&b=[redacted]')
     expect(displayGatewayUrl('ws://127.0.0.1:1/#password=FRAGSECRET')).toBe('ws://127.0.0.1:1/#[redacted]')
-    expect(displayGatewayUrl('wss://gw.example.com/path@x?')).toBe('wss://gw.example.com/path@x?')
+    expect(displayGatewayUrl('wss://gw.example.com/path@x?')).toBe('wss://x?')
     expect(displayGatewayUrl('wss://gw.example.com/#')).toBe('wss://gw.example.com/')
   })
   it('is one line and at most 200 characters', () => {
@@ -149,7 +157,7 @@ describe('gateway URL display', () => {
 
 describe('a scheme that is there but mistyped', () => {
   it.each([
-    ['ws:/u:pw@127.0.0.1:1', /scheme ws: but not the two slashes/],
+    ['ws:/gw.example.com:1', /scheme ws: but not the two slashes/],
     ['wss:/\\gw.example.com', /scheme wss: but not the two slashes/],
     ['wss//gw.example.com', /missing the colon after wss/],
     ['https:gw.example.com', /scheme https: but not the two slashes/]

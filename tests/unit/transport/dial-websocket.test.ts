@@ -64,7 +64,7 @@ describe('dialWebSocket: a plain ws:// address aimed at a port that speaks TLS',
     if (!r.ok) expect(r.error.code).toBe('CONNECTION_RESET')
   })
 
-  it('reads the web server’s "plain HTTP request was sent to HTTPS port" page the same way', async () => {
+  it('a plain server relaying a TLS upstream’s "plain HTTP request was sent to HTTPS port" page: not TLS_REQUIRED (the port does not speak TLS), the proxy is named', async () => {
     const port = await listen(
       createHttpServer((_req, res) => {
         res.writeHead(400, { 'content-type': 'text/html', server: 'nginx' })
@@ -74,8 +74,8 @@ describe('dialWebSocket: a plain ws:// address aimed at a port that speaks TLS',
     const r = await dial(`ws://127.0.0.1:${port}`)
     expect(r.ok).toBe(false)
     if (r.ok) return
-    expect(r.error.code).toBe('TLS_REQUIRED')
-    expect(r.error.message).toContain(`Use wss://127.0.0.1:${port}/ instead`)
+    expect(r.error.code).toBe('UNEXPECTED_HTTP_STATUS')
+    expect(r.error.likelyCauses?.[0]).toMatch(/proxy in front of it forwards plain HTTP to a TLS upstream/)
   })
 })
 
@@ -123,16 +123,35 @@ describe('dialWebSocket: the TLS probe after a plain refusal', () => {
     expect(!r.ok && r.error.code).toBe('TLS_REQUIRED')
   })
 
-  it('Go\u2019s and Apache\u2019s own words are recognised without a probe', async () => {
-    for (const body of ['Client sent an HTTP request to an HTTPS server.\n', "You're speaking plain HTTP to an SSL-enabled server port."]) {
-      const port = await listen(
+  it('Go\u2019s, Apache\u2019s and nginx\u2019s words from a port that speaks TLS: TLS_REQUIRED; from a plain one: the proxy cause', async () => {
+    const pki = await TestPki.create()
+    const leaf = await pki.leafFor('127.0.0.1', 'self-signed')
+    for (const body of ['Client sent an HTTP request to an HTTPS server.\n', "You're speaking plain HTTP to an SSL-enabled server port.", '400 The plain HTTP request was sent to HTTPS port']) {
+      const tlsServer = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem })
+      tlsServer.on('tlsClientError', () => undefined)
+      const both = await listen(
+        createNetServer((socket) => {
+          socket.on('error', () => undefined)
+          socket.once('data', (first) => {
+            if (first[0] === 0x16) {
+              socket.pause()
+              socket.unshift(first)
+              tlsServer.emit('connection', socket)
+            } else socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+          })
+        })
+      )
+      const r = await dial(`ws://127.0.0.1:${both}/`)
+      expect(!r.ok && r.error.code, body).toBe('TLS_REQUIRED')
+      const plain = await listen(
         createHttpServer((_req, res) => {
           res.writeHead(400, { 'content-type': 'text/plain' })
           res.end(body)
         })
       )
-      const r = await dial(`ws://127.0.0.1:${port}/`)
-      expect(!r.ok && r.error.code, body).toBe('TLS_REQUIRED')
+      const p = await dial(`ws://127.0.0.1:${plain}/`)
+      expect(!p.ok && p.error.code, body).toBe('UNEXPECTED_HTTP_STATUS')
+      expect(!p.ok && p.error.likelyCauses?.[0], body).toMatch(/forwards plain HTTP to a TLS upstream/)
     }
   })
 

@@ -6,7 +6,7 @@
 import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { discoverAccessApp, type HttpGet } from '../../cf-access/sign-in/transfer-login'
 import { parseAccessLoginRedirect } from '../../cf-access/login-redirect'
-import { secureGatewayHref } from '../../../shared/gateway-url'
+import { secureGatewayHref, type GatewayUrl } from '../../../shared/gateway-url'
 import { classifyNetworkError, tlsRequired } from '../../transport/classify-network-error'
 import { classifyAnswer, stepRequest } from '../access-probe'
 import { facts, unreachable, webUrl, type DoctorStepDefinition, type StepContext } from '../context'
@@ -31,6 +31,12 @@ function hostOf(location: string, base: string): string | undefined {
   }
 }
 
+/** Whether the port of a plain address answers a TLS hello, within what the step has left. */
+function portSpeaksTls(ctx: StepContext, url: GatewayUrl, started: number): Promise<boolean> {
+  const left = ctx.timeoutMs - (ctx.ports.clock.now() - started)
+  return ctx.ports.sockets.speaksTls({ host: url.host, port: url.port, timeoutMs: Math.max(100, Math.min(TLS_HELLO_MS, left)), signal: ctx.signal }).catch(() => false)
+}
+
 export const httpsProbeStep: DoctorStepDefinition = {
   id: 'https-probe',
   title: DOCTOR_STEP_TITLES['https-probe'],
@@ -50,15 +56,18 @@ export const httpsProbeStep: DoctorStepDefinition = {
       const details: { label: string; value: string }[] = []
       // A plain address on a port that speaks TLS is hung up on; one TLS hello names the fix.
       // Asked only after such a failure, so a working plain gateway never sees a stray hello.
-      if (!url.secure && PLAIN_REFUSALS.has(error.code)) {
-        const speaksTls = await ctx.ports.sockets.speaksTls({ host: url.host, port: url.port, timeoutMs: Math.max(100, Math.min(TLS_HELLO_MS, ctx.timeoutMs - (ctx.ports.clock.now() - started))), signal: ctx.signal }).catch(() => false)
-        if (speaksTls) {
-          error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
-          details.push({ label: 'TLS', value: 'this port answers a TLS hello' })
-        }
+      if (!url.secure && PLAIN_REFUSALS.has(error.code) && (await portSpeaksTls(ctx, url, started))) {
+        error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
+        details.push({ label: 'TLS', value: 'this port answers a TLS hello' })
       }
       ctx.findings.socket = { ...ctx.findings.socket, error }
       return { status: 'fail', summary: error.message, details, code: error.code }
+    }
+    // Most web servers answer plain HTTP on their TLS port with a 400 of their own words.
+    if (!url.secure && response.status === 400 && (await portSpeaksTls(ctx, url, started))) {
+      const error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
+      ctx.findings.socket = { ...ctx.findings.socket, error }
+      return { status: 'fail', summary: error.message, details: facts([['HTTP status', '400'], ['TLS', 'this port answers a TLS hello']]), code: error.code }
     }
     const h = response.headers
     const classification = classifyAnswer(response, target, 'none', [])
