@@ -8,7 +8,7 @@
  * certificate is at fault, and what to change. Pure: no I/O.
  */
 import { appError, isAppError, type AppError, type ErrorCode, type ErrorDetails, type NextStep } from '../../shared/errors'
-import { displayGatewayUrl } from '../../shared/gateway-url'
+import { displayGatewayUrl, secureGatewayHref } from '../../shared/gateway-url'
 
 /** What the caller knows about the certificate the server presented (from `getPeerCertificate`). */
 export interface PeerCertificateSummary {
@@ -296,13 +296,19 @@ function connectionReset(ctx: NetworkErrorContext, where: string, message: strin
 }
 
 /**
+ * What a TLS port does to plain HTTP (classified error codes): hang up, or answer with bytes that
+ * are not HTTP. After one of these, a TLS hello tells whether the address needs wss://.
+ */
+export const PLAIN_REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
+
+/**
  * A plain ws:// address aimed at a port that speaks TLS: the server hangs up on the plain upgrade
  * (or a web server answers "plain HTTP request sent to HTTPS port"). Found by a TLS probe of the
  * same port, so it is said as a fact with the address to use, not as one guess among several.
  */
-export function tlsRequired(host: string, port: number, secureHref: string): AppError {
+export function tlsRequired(host: string, port: number, plainHref: string): AppError {
   // Shown as every address is shown: query values stay hidden (the user's own address has them).
-  const suggestedUrl = displayGatewayUrl(secureHref)
+  const suggestedUrl = displayGatewayUrl(secureGatewayHref(plainHref))
   const where = host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]:${port}` : `${host}:${port}`
   return appError(
     'TLS_REQUIRED',

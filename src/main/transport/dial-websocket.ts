@@ -14,11 +14,11 @@ import type { ClientRequest, IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import WebSocket from 'ws'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import { secureGatewayHref, type GatewayUrl } from '../../shared/gateway-url'
+import type { GatewayUrl } from '../../shared/gateway-url'
 import type { AccessCredentials } from '../cf-access/access-credentials'
 import { accessUpgradeHeaders } from '../cf-access/access-credentials'
 import { MAX_INBOUND_FRAME_BYTES } from '../gateway/protocol'
-import { classifyNetworkError, tlsRequired } from './classify-network-error'
+import { classifyNetworkError, PLAIN_REFUSAL_CODES, tlsRequired } from './classify-network-error'
 import { classifyUpgradeResponse } from './classify-upgrade-response'
 import { portSpeaksTls } from './tls-probe'
 
@@ -26,8 +26,6 @@ import { portSpeaksTls } from './tls-probe'
 const MAX_REFUSAL_BODY_BYTES = 16 * 1024
 const REFUSAL_BODY_WAIT_MS = 3_000
 
-/** What a TLS port does to a plain upgrade: hang up, or answer with bytes that are not HTTP. */
-const PLAIN_REFUSAL_CODES = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
 const TLS_PROBE_TIMEOUT_MS = 2_000
 /** Below this much time left, the original error is reported without a probe. */
 const MIN_TLS_PROBE_MS = 200
@@ -112,7 +110,7 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
       }
       const signal = opts.signal ? AbortSignal.any([opts.signal, probeAbort.signal]) : probeAbort.signal
       portSpeaksTls({ host, port, timeoutMs: Math.min(TLS_PROBE_TIMEOUT_MS, left), signal }).then(
-        (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, secureGatewayHref(opts.url.href)) : error)),
+        (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, opts.url.href) : error)),
         () => finish(fail(error))
       )
     }

@@ -6,17 +6,17 @@
 import { DOCTOR_STEP_TITLES } from '../../../shared/doctor-report'
 import { discoverAccessApp, type HttpGet } from '../../cf-access/sign-in/transfer-login'
 import { parseAccessLoginRedirect } from '../../cf-access/login-redirect'
-import { secureGatewayHref, type GatewayUrl } from '../../../shared/gateway-url'
-import { classifyNetworkError, tlsRequired } from '../../transport/classify-network-error'
+import type { AppError } from '../../../shared/errors'
+import type { GatewayUrl } from '../../../shared/gateway-url'
+import { classifyNetworkError, PLAIN_REFUSAL_CODES, tlsRequired } from '../../transport/classify-network-error'
 import { classifyAnswer, stepRequest } from '../access-probe'
 import { facts, unreachable, webUrl, type DoctorStepDefinition, type StepContext } from '../context'
 
 const EDGE_BLOCKS = new Set(['CLOUDFLARE_WAF_BLOCKED', 'CLOUDFLARE_TUNNEL_DOWN', 'CLOUDFLARE_ERROR'])
 
-/** What a TLS port does to a plain request: hang up, or answer with bytes that are not HTTP. */
-const PLAIN_REFUSALS = new Set(['CONNECTION_RESET', 'CONNECTION_CLOSED', 'PROTOCOL_ERROR'])
 /** How long a plain address's port gets to answer a TLS hello. */
 const TLS_HELLO_MS = 1_500
+const TLS_HELLO_ANSWERED = 'this port answers a TLS hello'
 
 /** The doctor's HTTP port as the sign-in module's HttpGet (for the Access application lookup). */
 export function asHttpGet(ctx: StepContext): HttpGet {
@@ -31,10 +31,18 @@ function hostOf(location: string, base: string): string | undefined {
   }
 }
 
-/** Whether the port of a plain address answers a TLS hello, within what the step has left. */
-function portSpeaksTls(ctx: StepContext, url: GatewayUrl, started: number): Promise<boolean> {
+/**
+ * For a plain address whose port refused plain HTTP: TLS_REQUIRED when the port answers a TLS
+ * hello (within what the step has left), else nothing. Asked only after such a refusal, so a
+ * working plain gateway never sees a stray hello.
+ */
+async function tlsRequiredFinding(ctx: StepContext, url: GatewayUrl, started: number): Promise<AppError | undefined> {
+  if (url.secure) return undefined
   const left = ctx.timeoutMs - (ctx.ports.clock.now() - started)
-  return ctx.ports.sockets.speaksTls({ host: url.host, port: url.port, timeoutMs: Math.max(100, Math.min(TLS_HELLO_MS, left)), signal: ctx.signal }).catch(() => false)
+  const speaksTls = await ctx.ports.sockets
+    .speaksTls({ host: url.host, port: url.port, timeoutMs: Math.max(100, Math.min(TLS_HELLO_MS, left)), signal: ctx.signal })
+    .catch(() => false)
+  return speaksTls ? tlsRequired(url.host, url.port, url.href) : undefined
 }
 
 export const httpsProbeStep: DoctorStepDefinition = {
@@ -52,22 +60,18 @@ export const httpsProbeStep: DoctorStepDefinition = {
       response = await stepRequest(ctx, target, { 'User-Agent': ctx.userAgent, Accept: 'text/html,application/json;q=0.9,*/*;q=0.8' }, ctx.timeoutMs)
     } catch (e) {
       if (ctx.signal.aborted) throw e
-      let error = classifyNetworkError(e, { host: url.host, port: url.port, timeoutMs: ctx.timeoutMs, phase: 'connect' })
-      const details: { label: string; value: string }[] = []
-      // A plain address on a port that speaks TLS is hung up on; one TLS hello names the fix.
-      // Asked only after such a failure, so a working plain gateway never sees a stray hello.
-      if (!url.secure && PLAIN_REFUSALS.has(error.code) && (await portSpeaksTls(ctx, url, started))) {
-        error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
-        details.push({ label: 'TLS', value: 'this port answers a TLS hello' })
-      }
+      const refused = classifyNetworkError(e, { host: url.host, port: url.port, timeoutMs: ctx.timeoutMs, phase: 'connect' })
+      // A plain address on a port that speaks TLS is hung up on.
+      const needsTls = PLAIN_REFUSAL_CODES.has(refused.code) ? await tlsRequiredFinding(ctx, url, started) : undefined
+      const error = needsTls ?? refused
       ctx.findings.socket = { ...ctx.findings.socket, error }
-      return { status: 'fail', summary: error.message, details, code: error.code }
+      return { status: 'fail', summary: error.message, details: needsTls ? facts([['TLS', TLS_HELLO_ANSWERED]]) : [], code: error.code }
     }
     // Most web servers answer plain HTTP on their TLS port with a 400 of their own words.
-    if (!url.secure && response.status === 400 && (await portSpeaksTls(ctx, url, started))) {
-      const error = tlsRequired(url.host, url.port, secureGatewayHref(url.href))
-      ctx.findings.socket = { ...ctx.findings.socket, error }
-      return { status: 'fail', summary: error.message, details: facts([['HTTP status', '400'], ['TLS', 'this port answers a TLS hello']]), code: error.code }
+    const needsTls = response.status === 400 ? await tlsRequiredFinding(ctx, url, started) : undefined
+    if (needsTls) {
+      ctx.findings.socket = { ...ctx.findings.socket, error: needsTls }
+      return { status: 'fail', summary: needsTls.message, details: facts([['HTTP status', '400'], ['TLS', TLS_HELLO_ANSWERED]]), code: needsTls.code }
     }
     const h = response.headers
     const classification = classifyAnswer(response, target, 'none', [])
