@@ -2,33 +2,23 @@
  * A command to run elsewhere (the pairing approval on the gateway host), with a Copy button.
  * The button keeps its name; "Copied" appears next to it, so tests and screen readers find both.
  */
-import { useEffect, useRef, useState } from 'react'
+import { useRef } from 'react'
+import { useClipboardCopy } from '../../lib/use-clipboard-copy'
 
 export function CopyCommand({ command, testId = 'pairing-command' }: { command: string; testId?: string }) {
-  const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle')
+  const { copyState, copy: copyToClipboard } = useClipboardCopy(command, { keepFailure: false })
   const codeRef = useRef<HTMLElement>(null)
 
-  useEffect(() => {
-    if (copyState === 'idle') return
-    const timer = setTimeout(() => setCopyState('idle'), 2500)
-    return () => clearTimeout(timer)
-  }, [copyState])
-
   const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(command)
-      setCopyState('copied')
-    } catch {
-      // No clipboard permission: select the text so Ctrl+C works.
-      const code = codeRef.current
-      const selection = window.getSelection()
-      if (code && selection) {
-        const range = document.createRange()
-        range.selectNodeContents(code)
-        selection.removeAllRanges()
-        selection.addRange(range)
-      }
-      setCopyState('failed')
+    if (await copyToClipboard()) return
+    // No clipboard permission: select the text so Ctrl+C works.
+    const code = codeRef.current
+    const selection = window.getSelection()
+    if (code && selection) {
+      const range = document.createRange()
+      range.selectNodeContents(code)
+      selection.removeAllRanges()
+      selection.addRange(range)
     }
   }
 

@@ -22,6 +22,7 @@ import {
 import type { AppError } from '../../../../shared/errors'
 import { Spinner } from '../../components/Spinner'
 import { hideUrls } from '../../lib/safe-text'
+import { useClipboardCopy } from '../../lib/use-clipboard-copy'
 import { cancelDiagnosis, closeDoctorReport, consumeDoctorFocus, runDiagnosis, selectDoctorRun, useDoctor, type DoctorRunState } from '../../stores/doctor-store'
 import { useUi } from '../../stores/ui-store'
 import { SignInProgress } from '../access/AccessSignIn'
@@ -420,29 +421,15 @@ function WayForward({ way, profileId }: { way: DoctorWayForward; profileId: stri
 
 /** "Copy as Markdown"; without clipboard access, the Markdown is shown selected for the keyboard. */
 function CopyMarkdown({ markdown }: { markdown: string }) {
-  const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle')
+  // The failure stays: the selected Markdown below is the way to copy it then.
+  const { copyState, copy } = useClipboardCopy(markdown, { keepFailure: true })
   const fallbackRef = useRef<HTMLTextAreaElement>(null)
-
-  useEffect(() => {
-    if (copyState !== 'copied') return
-    const timer = setTimeout(() => setCopyState('idle'), 2500)
-    return () => clearTimeout(timer)
-  }, [copyState])
 
   useEffect(() => {
     if (copyState !== 'failed') return
     fallbackRef.current?.focus()
     fallbackRef.current?.select()
   }, [copyState])
-
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(markdown)
-      setCopyState('copied')
-    } catch {
-      setCopyState('failed')
-    }
-  }
 
   return (
     <>
