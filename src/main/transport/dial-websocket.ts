@@ -108,8 +108,8 @@ export function dialWebSocket(opts: DialOptions): Promise<Result<DialedSocket>> 
         finish(fail(error))
         return
       }
-      const signal = opts.signal ? AbortSignal.any([opts.signal, probeAbort.signal]) : probeAbort.signal
-      portSpeaksTls({ host, port, timeoutMs: Math.min(TLS_PROBE_TIMEOUT_MS, left), signal }).then(
+      // A cancel ends the attempt (onAbort → finish), and finish ends the probe.
+      portSpeaksTls({ host, port, timeoutMs: Math.min(TLS_PROBE_TIMEOUT_MS, left), signal: probeAbort.signal }).then(
         (speaksTls) => finish(fail(speaksTls ? tlsRequired(host, port, opts.url.href) : error)),
         () => finish(fail(error))
       )
