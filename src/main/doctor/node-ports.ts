@@ -25,6 +25,8 @@ import type {
 } from './ports'
 
 /** Only this much of a body is kept: enough to read a login page or an edge error page. */
+/** How long a probe's body may take after the headers. */
+const BODY_WAIT_MS = 3_000
 const MAX_BODY_BYTES = 256 * 1024
 
 export function nodeDnsPort(): DnsPort {
@@ -126,14 +128,31 @@ function lowerHeaders(raw: Record<string, string | string[] | number | undefined
 }
 
 /** Collects a bounded body from a readable, then resolves. */
-function collect(stream: NodeJS.ReadableStream, onEnd: (body: string) => void): void {
+/**
+ * The body, read until it ends, reaches MAX_BODY_BYTES, or BODY_WAIT_MS pass: the status and
+ * headers are the answer, and a server that streams its body without end (or stalls in it) must
+ * not turn an answer into a timeout.
+ */
+function collect(stream: NodeJS.ReadableStream & { destroy(): void }, onEnd: (body: string) => void): void {
   const chunks: Buffer[] = []
   let size = 0
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    clearTimeout(timer)
+    stream.removeAllListeners('data')
+    // The answer first: destroying the stream may report an error, which must not win.
+    onEnd(Buffer.concat(chunks).toString('utf8'))
+    stream.destroy()
+  }
+  const timer = setTimeout(end, BODY_WAIT_MS)
   stream.on('data', (chunk: Buffer) => {
     if (size < MAX_BODY_BYTES) chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size))
     size += chunk.length
+    if (size >= MAX_BODY_BYTES) end()
   })
-  stream.on('end', () => onEnd(Buffer.concat(chunks).toString('utf8')))
+  stream.on('end', end)
 }
 
 const UPGRADE_HEADERS = {
