@@ -57,7 +57,7 @@ export function classifyNetworkError(err: unknown, ctx: NetworkErrorContext): Ap
 
   const code = systemCodeOf(err)
   const message = messageOf(err)
-  const where = `${ctx.host}:${ctx.port}`
+  const where = hostAndPort(ctx.host, ctx.port)
   const base: ErrorDetails = { host: ctx.host, port: ctx.port }
   if (code) base.systemCode = code
 
@@ -155,7 +155,20 @@ function isTls(code: string | undefined, message: string, ctx: NetworkErrorConte
 }
 
 /** A system message, made safe to show: no URLs with queries, no control characters, short. */
+/**
+ * OpenSSL's own line ("write EPROTO 807C…:error:0A00010B:SSL routines:ssl3_get_record:wrong
+ * version number:../deps/openssl/…:350:"): only its reason means anything to a person.
+ */
+const OPENSSL_LINE = /^(?:\w+ )?(?:EPROTO )?[0-9A-F]*:?error:[0-9A-F]+:[^:]*routines:[^:]*:([^:]+):/
+
+/** `host:port`, with an IPv6 address in brackets as in an address ("[::1]:18789"). */
+function hostAndPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]:${port}` : `${host}:${port}`
+}
+
 function cleanMessage(message: string): string | undefined {
+  const openssl = OPENSSL_LINE.exec(message.trim())
+  if (openssl?.[1]) return `TLS library: ${openssl[1].trim()}`
   const text = message
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]/g, ' ')
@@ -309,7 +322,7 @@ export const PLAIN_REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set(['CONNECTION_
 export function tlsRequired(host: string, port: number, plainHref: string): AppError {
   // Shown as every address is shown: query values stay hidden (the user's own address has them).
   const suggestedUrl = displayGatewayUrl(secureGatewayHref(plainHref))
-  const where = host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]:${port}` : `${host}:${port}`
+  const where = hostAndPort(host, port)
   return appError(
     'TLS_REQUIRED',
     'This address needs wss://',

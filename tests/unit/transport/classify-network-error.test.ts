@@ -254,3 +254,22 @@ describe('classifyNetworkError: an answer that is not HTTP', () => {
     expect(e.message).toMatch(/did not answer with HTTP/)
   })
 })
+
+describe('classifyNetworkError: the TLS library’s own line', () => {
+  it('keeps only its reason, without addresses, source paths or line numbers', () => {
+    const err = Object.assign(
+      new Error('write EPROTO 807C0354A97F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n'),
+      { code: 'EPROTO' }
+    )
+    const e = classifyNetworkError(err, { host: 'gw.example.com', port: 443, phase: 'tls' })
+    expect(e.details.notes).toEqual(['TLS library: wrong version number'])
+    expect(JSON.stringify(e)).not.toMatch(/ssl3_record\.c|807C0354/)
+  })
+})
+
+describe('classifyNetworkError: an IPv6 address in messages', () => {
+  it('is written in brackets before the port, as in an address', () => {
+    const e = classifyNetworkError(sysError('connect ECONNREFUSED ::1:1', 'ECONNREFUSED'), { host: '::1', port: 1 })
+    expect(e.message).toContain('[::1]:1')
+  })
+})
