@@ -94,7 +94,14 @@ function strictParse<O extends NonNullable<ParseArgsConfig['options']>>(args: st
   try {
     return ok(parseArgs({ args, strict: true, allowPositionals, options }))
   } catch (e) {
-    return bad<never>((e as Error).message)
+    const { code, message } = e as Error & { code?: string }
+    // A stray word is often a pasted secret: never quote it back.
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      return bad<never>('This command takes no positional arguments, and the command line has one (not repeated here, in case it is a secret). Secrets go in environment variables, not arguments.')
+    }
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message)
+    if (ambiguous) return bad<never>(`${ambiguous[1]} needs a value, and what follows it starts with "-".`)
+    return bad<never>(message)
   }
 }
 

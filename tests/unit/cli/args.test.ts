@@ -31,3 +31,21 @@ describe('profile add', () => {
     expect(r.ok && r.value).toMatchObject({ command: 'profile', action: 'add', name: 'edge', session: 'agent:main:x' })
   })
 })
+
+describe('command lines parseArgs refuses', () => {
+  it('a stray word (often a pasted secret) is refused without being repeated', () => {
+    for (const argv of [['connect', 'SECRETVAL55', '--url', 'wss://x'], ['doctor', '--url', 'wss://x', 'SECRETVAL55'], ['login', '--url', 'wss://x', 'SECRETVAL55']]) {
+      const r = parseCliArgs(argv)
+      expect(r.ok, argv.join(' ')).toBe(false)
+      if (r.ok) continue
+      expect(r.error.code).toBe('INVALID_INPUT')
+      expect(r.error.message).toMatch(/takes no positional arguments.*not repeated here/)
+      expect(JSON.stringify(r.error)).not.toContain('SECRETVAL55')
+    }
+  })
+
+  it('an option followed by a dash word says the option needs a value, not how to quote it', () => {
+    const r = parseCliArgs(['connect', '--url', 'wss://x', '--timeout', '-1'])
+    expect(!r.ok && r.error.message).toBe('--timeout needs a value, and what follows it starts with "-".')
+  })
+})
