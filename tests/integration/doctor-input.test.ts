@@ -142,6 +142,15 @@ describe('an impossible host name', () => {
     expect(report.steps.find((s) => s.id === 'dns')?.status).toBe('skip')
     expect(run.stdout).not.toMatch(/getaddrinfo|EINVAL/)
   })
+
+  it('still says which credentials were given, as hints: the gateway token is set', async () => {
+    const run = await cli(['doctor', '--url', 'ws://::1:18789', '--json'], { AETHER_GATEWAY_TOKEN: 'doctor-input-token-4xyz' })
+    expect(run.code).toBe(2)
+    const report = onlyDocument(run)
+    expect(report.steps[0]?.summary).toMatch(/square brackets/)
+    expect(report.credentials).toContainEqual({ label: 'gateway token', value: 'set, ends in …4xyz' })
+    expect(run.stdout + run.stderr).not.toContain('doctor-input-token')
+  })
 })
 
 describe('credentials that cannot be used: still one report, checked without them', () => {

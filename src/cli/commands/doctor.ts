@@ -63,7 +63,9 @@ export async function runDoctorCommand(args: DoctorArgs, outer: CliContext): Pro
     } catch {
       // keep the placeholder
     }
-    input = { url: raw, access: { kind: 'none' }, targetId, ...(profileName ? { profileName } : {}) }
+    // The report still says which credentials were given (as hints): the address is the problem.
+    const gatewayToken = ctx.suppliedSecrets.gatewayToken?.trim()
+    input = { url: raw, access: { kind: 'none' }, targetId, ...(gatewayToken ? { gatewayToken } : {}), ...(profileName ? { profileName } : {}) }
   } else {
     // The address is fine but the credentials are not (half a service token, two kinds at once,
     // a token over plain ws://): still one report, checked without them, the problem named in it.
